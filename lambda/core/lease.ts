@@ -1,0 +1,18 @@
+import type { Context } from 'aws-lambda';
+
+/** Added to the Lambda's remaining time, so a claim outlives its invocation by clock skew and I/O. */
+export const LEASE_MARGIN_MS = 3_000;
+/** A claim lives at least this long (plus the margin), even when the Lambda is about to time out. */
+export const LEASE_FLOOR_MS = 5_000;
+/**
+ * Without a Lambda context the remaining time is unknown: lease for Lambda's maximum timeout
+ * (15 minutes), so a slow first run is never run twice; a crashed one blocks its key that long.
+ */
+export const DEFAULT_LEASE_MS = 15 * 60_000 + LEASE_MARGIN_MS;
+
+/** How long an in-progress claim made now stays exclusive. */
+export function leaseMs(context: Pick<Context, 'getRemainingTimeInMillis'> | undefined): number {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : NaN;
+  if (!Number.isFinite(remaining)) return DEFAULT_LEASE_MS;
+  return Math.max(remaining, LEASE_FLOOR_MS) + LEASE_MARGIN_MS;
+}

@@ -1,0 +1,84 @@
+import type { Context } from 'aws-lambda';
+import { IdempotencyError } from './errors.js';
+import type { IdempotencyStore } from './store.js';
+
+/** Where problems that must not fail the caller (a lost completion write) are reported. */
+export interface IdempotencyLogger {
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/** Options shared by `idempotency()` and `makeIdempotent()`. */
+export interface IdempotencyOptions<TEvent = unknown> {
+  /** Where records are kept, e.g. `new DynamoDBStore()`. */
+  readonly store: IdempotencyStore;
+  /**
+   * The operation's name, part of every stored key, so functions sharing one table never collide.
+   * @default - `AWS_LAMBDA_FUNCTION_NAME`, else `context.functionName`
+   */
+  readonly name?: string;
+  /**
+   * Where the idempotency key comes from. Return `undefined` when the event carries none.
+   * @default - a canonical hash of the whole event
+   */
+  readonly key?: (event: TEvent, context: Context | undefined) => string | undefined;
+  /**
+   * What must be identical when a key is reused; hashed canonically (key order and
+   * whitespace do not count). A reuse with a different fingerprint is rejected.
+   * @default - the whole event
+   */
+  readonly fingerprint?: (event: TEvent) => unknown;
+  /**
+   * Whether a missing key is an error (`IdempotencyKeyMissingError`); `false` runs the handler
+   * without idempotency instead.
+   * @default true
+   */
+  readonly required?: boolean;
+  /**
+   * How long a completed result is kept and replayed, in seconds.
+   * @default 86400 (24 hours)
+   */
+  readonly ttlSeconds?: number;
+  /**
+   * Receives problems that are logged rather than thrown.
+   * @default - `console`
+   */
+  readonly logger?: IdempotencyLogger;
+}
+
+/** Options after defaults and validation; built once per wrapped handler. */
+export interface ResolvedOptions<TEvent> {
+  readonly store: IdempotencyStore;
+  readonly name: string | undefined;
+  readonly key: ((event: TEvent, context: Context | undefined) => string | undefined) | undefined;
+  readonly fingerprint: ((event: TEvent) => unknown) | undefined;
+  readonly required: boolean;
+  readonly ttlSeconds: number;
+  readonly logger: IdempotencyLogger;
+}
+
+/** Default retention: a day, the usual answer for retried requests (Stripe keeps keys 24 hours). */
+export const DEFAULT_TTL_SECONDS = 86_400;
+
+/** Validates options once, at wrap time, so a misconfiguration fails at cold start, not per call. */
+export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): ResolvedOptions<TEvent> {
+  if (!options || typeof options.store?.claim !== 'function') {
+    throw new IdempotencyError('options.store is required, e.g. { store: new DynamoDBStore() }');
+  }
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new IdempotencyError(`options.ttlSeconds must be a positive whole number of seconds, got ${ttlSeconds}`);
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+    throw new IdempotencyError(`options.name must be a non-empty string, got ${JSON.stringify(options.name)}`);
+  }
+  return {
+    store: options.store,
+    name: options.name ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined),
+    key: options.key,
+    fingerprint: options.fingerprint,
+    required: options.required ?? true,
+    ttlSeconds,
+    logger: options.logger ?? console,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * retry-safe: make AWS Lambda work safe to retry.
+ * Runtime entry point; never imports `aws-cdk-lib` (see `retry-safe/cdk` for the construct).
+ */
+export { idempotency } from './middleware.js';
+export { makeIdempotent, type AsyncHandler } from './make-idempotent.js';
+export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.js';
+export type { IdempotencyOptions, IdempotencyLogger } from './core/options.js';
+export type {
+  IdempotencyStore,
+  IdempotencyRecord,
+  ClaimRecord,
+  ClaimResult,
+  CompletionRecord,
+} from './core/store.js';
+export {
+  IdempotencyError,
+  IdempotencyInProgressError,
+  IdempotencyPayloadMismatchError,
+  IdempotencyKeyMissingError,
+  IdempotencyKeyInvalidError,
+  IdempotencyStoreError,
+  IdempotencyResultUnavailableError,
+} from './core/errors.js';
+export { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './core/table-schema.js';

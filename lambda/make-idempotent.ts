@@ -1,0 +1,37 @@
+import type { Context } from 'aws-lambda';
+import { complete, decide, release } from './core/engine.js';
+import { resolveOptions, type IdempotencyOptions } from './core/options.js';
+
+/** A plain async Lambda handler. */
+export type AsyncHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult> | TResult;
+
+/**
+ * Wraps a plain handler (no Middy) so it runs once per idempotency key and replays its
+ * result to retries. The same guarantees as the `idempotency()` middleware.
+ *
+ * @example
+ * export const handler = makeIdempotent(async (event: OrderEvent) => createOrder(event), {
+ *   store: new DynamoDBStore(),
+ *   key: (event) => event.orderId,
+ * });
+ */
+export function makeIdempotent<TEvent, TResult>(
+  handler: AsyncHandler<TEvent, TResult>,
+  options: IdempotencyOptions<TEvent>,
+): (event: TEvent, context: Context) => Promise<TResult> {
+  const resolved = resolveOptions(options);
+  return async function idempotentHandler(event: TEvent, context: Context): Promise<TResult> {
+    const decision = await decide(resolved, event, context);
+    if (decision.action === 'bypass') return handler(event, context);
+    if (decision.action === 'replay') return decision.result as TResult;
+    let result: TResult;
+    try {
+      result = await handler(event, context);
+    } catch (error) {
+      await release(decision.execution);
+      throw error;
+    }
+    await complete(decision.execution, result);
+    return result;
+  };
+}

@@ -1,0 +1,57 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { complete, decide, release, type Execution } from './core/engine.js';
+import { resolveOptions, type IdempotencyOptions } from './core/options.js';
+
+/** Where this invocation's claim is kept: on the Middy request itself, never in a closure. */
+export const EXECUTION = Symbol('retry-safe.execution');
+
+/** A Middy request carrying this invocation's claim, if it made one. */
+export type RequestWithExecution = Request & { [EXECUTION]?: Execution };
+
+/**
+ * Middy middleware: runs the handler once per idempotency key and replays its result to retries.
+ *
+ * Register it after middlewares that parse the event (the key is read in `before`) and before
+ * those whose `after` shapes the final response: a replay returns early, skipping every `after`.
+ *
+ * @example
+ * export const handler = middy(processPayment).use(
+ *   idempotency({ store: new DynamoDBStore(), key: (event) => event.paymentId }),
+ * );
+ */
+export function idempotency<TEvent = unknown, TResult = unknown>(
+  options: IdempotencyOptions<TEvent>,
+): MiddlewareObj<TEvent, TResult, Error, Context> {
+  const resolved = resolveOptions(options);
+
+  const idempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    const decision = await decide(resolved, request.event, request.context);
+    if (decision.action === 'replay') {
+      // `earlyResponse` (Middy 6+) also short-circuits when the stored result is `undefined`.
+      request.earlyResponse = decision.result as TResult;
+    } else if (decision.action === 'run') {
+      (request as RequestWithExecution)[EXECUTION] = decision.execution;
+    }
+  };
+
+  const idempotencyAfter = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    const execution = takeExecution(request);
+    if (execution) await complete(execution, request.response);
+  };
+
+  const idempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    const execution = takeExecution(request);
+    if (execution) await release(execution);
+  };
+
+  return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
+}
+
+/** Removes and returns this invocation's claim, so `after` and `onError` act on it at most once. */
+function takeExecution(request: Request): Execution | undefined {
+  const holder = request as RequestWithExecution;
+  const execution = holder[EXECUTION];
+  delete holder[EXECUTION];
+  return execution;
+}

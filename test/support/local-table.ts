@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { createIdempotencyTable, localClient } from '../../scripts/dynamodb-local.js';
+import { DynamoDBStore } from '../../lambda/index.js';
+
+/** A fresh table in the run's DynamoDB Local, with a store on it. */
+export interface LocalTable {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly store: DynamoDBStore;
+  /** Reads one raw item, strongly consistent. */
+  getItem(id: string): Promise<Record<string, AttributeValue> | undefined>;
+}
+
+/** Creates a uniquely named idempotency table, so test files never share state. */
+export async function createLocalTable(prefix = 'idem'): Promise<LocalTable> {
+  const client = localClient(inject('dynamoDBEndpoint'));
+  const tableName = `${prefix}-${randomUUID()}`;
+  await createIdempotencyTable(client, tableName);
+  return {
+    client,
+    tableName,
+    store: new DynamoDBStore({ tableName, client }),
+    async getItem(id) {
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: { id: { S: id } }, ConsistentRead: true }),
+      );
+      return out.Item;
+    },
+  };
+}
