@@ -31,7 +31,7 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
       // `earlyResponse` (Middy 6+) also short-circuits when the stored result is `undefined`.
       request.earlyResponse = decision.result as TResult;
     } else if (decision.action === 'run') {
-      (request as RequestWithExecution)[EXECUTION] = decision.execution;
+      holdExecution(request, decision.execution);
     }
   };
 
@@ -48,8 +48,13 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
 }
 
+/** Keeps this invocation's claim on its Middy request, for its `after` and `onError` hooks. */
+export function holdExecution(request: Request, execution: Execution): void {
+  (request as RequestWithExecution)[EXECUTION] = execution;
+}
+
 /** Removes and returns this invocation's claim, so `after` and `onError` act on it at most once. */
-function takeExecution(request: Request): Execution | undefined {
+export function takeExecution(request: Request): Execution | undefined {
   const holder = request as RequestWithExecution;
   const execution = holder[EXECUTION];
   delete holder[EXECUTION];
