@@ -1,0 +1,500 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  ProvisionedThroughputExceededException,
+  UpdateItemCommand,
+  type AttributeValue,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  DynamoDBStore,
+  IdempotencyInProgressError,
+  IdempotencyKeyInvalidError,
+  IdempotencyKeyMissingError,
+  IdempotencyPayloadMismatchError,
+  IdempotencyResultUnavailableError,
+  IdempotencyStoreError,
+  makeIdempotent,
+} from '../../../lambda/index.js';
+import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
+
+const ddb = mockClient(DynamoDBClient);
+const client = new DynamoDBClient({ region: 'us-east-1' });
+const store = new DynamoDBStore({ tableName: 'idempotency', client });
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+
+type Order = { orderId: unknown; amount?: number; note?: string };
+
+function conditionFailed(item?: Record<string, AttributeValue>): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: item });
+}
+
+function completedItem(claim: PutItemCommandInput, result?: AttributeValue, extra: Record<string, AttributeValue> = {}) {
+  const item = claim.Item ?? {};
+  return {
+    id: item.id,
+    s: { S: 'C' },
+    f: item.f,
+    expiration: { N: String(NOW / 1000 + 3600) },
+    ...(result ? { r: result } : {}),
+    ...extra,
+  };
+}
+
+/** Captures the first claim a handler makes, so a second call can be answered with a record built from it. */
+async function firstClaim(handler: (e: Order, c: ReturnType<typeof lambdaContext>) => Promise<unknown>, event: Order) {
+  ddb.on(PutItemCommand).resolves({});
+  ddb.on(UpdateItemCommand).resolves({});
+  await handler(event, lambdaContext());
+  const claim = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+  ddb.reset();
+  return claim;
+}
+
+function wrap<T>(fn: (event: Order) => Promise<T> | T, logger = recordingLogger()) {
+  return makeIdempotent(fn, { store, name: 'orders', key: (e) => e.orderId as string, logger });
+}
+
+beforeEach(() => {
+  ddb.reset();
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('first execution', () => {
+  it('claims with a conditional PutItem returning ALL_OLD, then completes: exactly two requests', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = vi.fn(async () => ({ ok: true }));
+
+    const result = await wrap(handler)({ orderId: 'order-1', amount: 5 }, lambdaContext({ remainingMs: 10_000 }));
+
+    expect(result).toEqual({ ok: true });
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(ddb.calls()).toHaveLength(2);
+    const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    expect(put.TableName).toBe('idempotency');
+    expect(put.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+    expect(put.ConditionExpression).toBe(
+      'attribute_not_exists(id) OR #e < :nowS OR (s = :p AND l < :nowMs AND f = :f)',
+    );
+    expect(put.Item).toMatchObject({
+      id: { S: expect.stringMatching(/^orders#[A-Za-z0-9_-]{22}$/) },
+      s: { S: 'P' },
+      o: { S: expect.any(String) },
+      f: { S: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) },
+      l: { N: String(NOW + 10_000 + 3_000) },
+      expiration: { N: String(NOW / 1000 + 86_400) },
+    });
+    expect(put.ExpressionAttributeValues).toMatchObject({ ':nowS': { N: String(NOW / 1000) }, ':nowMs': { N: String(NOW) } });
+
+    const update = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+    expect(update.Key).toEqual({ id: put.Item?.id });
+    expect(update.ConditionExpression).toBe('o = :o AND s = :p');
+    expect(update.UpdateExpression).toBe('SET s = :c, #e = :exp, r = :r REMOVE o, l');
+    expect(update.ExpressionAttributeValues).toMatchObject({
+      ':o': put.Item?.o,
+      ':c': { S: 'C' },
+      ':r': { S: '{"ok":true}' },
+      ':exp': { N: String(NOW / 1000 + 86_400) },
+    });
+  });
+
+  it('never stores the raw key or the payload', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+
+    await wrap(() => 'done')({ orderId: 'secret-key-123', note: 'card 4242' }, lambdaContext());
+
+    const written = JSON.stringify(ddb.calls().map((c) => c.args[0].input));
+    expect(written).not.toContain('secret-key-123');
+    expect(written).not.toContain('card 4242');
+  });
+
+  it('computes key and fingerprint once, so a handler that mutates its event completes its own record', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+
+    await wrap((event) => {
+      event.orderId = 'someone-else';
+      return 1;
+    })({ orderId: 'order-1' }, lambdaContext());
+
+    const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    const update = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
+    expect(update.Key?.id).toEqual(put.Item?.id);
+  });
+
+  it('gives each invocation its own owner token', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = wrap(() => 1);
+
+    await handler({ orderId: 'a' }, lambdaContext());
+    await handler({ orderId: 'b' }, lambdaContext());
+
+    const [first, second] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.o?.S);
+    expect(first).not.toEqual(second);
+  });
+});
+
+describe('records in the way', () => {
+  it('replays a completed result with one request and without running the handler', async () => {
+    const handler = vi.fn(async () => ({ total: 42, items: [1, null, 'x'] }));
+    const claim = await firstClaim(wrap(handler), { orderId: 'order-1' });
+    ddb.on(PutItemCommand).rejects(conditionFailed(completedItem(claim, { S: '{"total":42,"items":[1,null,"x"]}' })));
+    handler.mockClear();
+
+    const result = await wrap(handler)({ orderId: 'order-1' }, lambdaContext());
+
+    expect(result).toEqual({ total: 42, items: [1, null, 'x'] });
+    expect(handler).not.toHaveBeenCalled();
+    expect(ddb.calls()).toHaveLength(1);
+  });
+
+  it('replays undefined when the completed record has no result', async () => {
+    const handler = vi.fn(async () => 'first');
+    const claim = await firstClaim(wrap(handler), { orderId: 'order-1' });
+    ddb.on(PutItemCommand).rejects(conditionFailed(completedItem(claim)));
+    handler.mockClear();
+
+    await expect(wrap(handler)({ orderId: 'order-1' }, lambdaContext())).resolves.toBeUndefined();
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('rejects a reused key with a different payload with one request and writes nothing', async () => {
+    const claim = await firstClaim(wrap(() => 1), { orderId: 'order-1', amount: 5 });
+    ddb.on(PutItemCommand).rejects(conditionFailed(completedItem(claim, { S: '1' })));
+    const handler = vi.fn();
+
+    await expect(wrap(handler)({ orderId: 'order-1', amount: 6 }, lambdaContext())).rejects.toBeInstanceOf(
+      IdempotencyPayloadMismatchError,
+    );
+    expect(handler).not.toHaveBeenCalled();
+    expect(ddb.calls()).toHaveLength(1);
+  });
+
+  it('rejects a different payload even while the first run is in progress', async () => {
+    const claim = await firstClaim(wrap(() => 1), { orderId: 'order-1', amount: 5 });
+    ddb.on(PutItemCommand).rejects(
+      conditionFailed({ ...claim.Item, l: { N: String(NOW + 5_000) }, o: { S: 'other-owner' } }),
+    );
+
+    await expect(wrap(vi.fn())({ orderId: 'order-1', amount: 6 }, lambdaContext())).rejects.toBeInstanceOf(
+      IdempotencyPayloadMismatchError,
+    );
+  });
+
+  it('reports a live claim as in progress with the time left on its lease, and deletes nothing', async () => {
+    const claim = await firstClaim(wrap(() => 1), { orderId: 'order-1' });
+    ddb.on(PutItemCommand).rejects(
+      conditionFailed({ ...claim.Item, o: { S: 'other-owner' }, l: { N: String(NOW + 7_500) } }),
+    );
+    const handler = vi.fn();
+
+    const error = await wrap(handler)({ orderId: 'order-1' }, lambdaContext()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyInProgressError);
+    expect((error as IdempotencyInProgressError).retryAfterMs).toBe(7_500);
+    expect(handler).not.toHaveBeenCalled();
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  it('treats its own token in the way as its own claim (the SDK retried a claim whose response was lost)', async () => {
+    ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
+      throw conditionFailed(input.Item);
+    });
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = vi.fn(async () => 'charged');
+
+    await expect(wrap(handler)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('charged');
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+  });
+
+  it('counts a record past its expiration as absent, and claims again instead of replaying it', async () => {
+    const claim = await firstClaim(wrap(() => 'old'), { orderId: 'order-1' });
+    ddb
+      .on(PutItemCommand)
+      .rejectsOnce(conditionFailed(completedItem(claim, { S: '"old"' }, { expiration: { N: String(NOW / 1000 - 1) } })))
+      .resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = vi.fn(async () => 'new');
+
+    await expect(wrap(handler)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('new');
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(2);
+  });
+
+  it('fails with IdempotencyResultUnavailableError, without running the handler, when the result was not stored', async () => {
+    const claim = await firstClaim(wrap(() => 1), { orderId: 'order-1' });
+    ddb.on(PutItemCommand).rejects(conditionFailed(completedItem(claim, undefined, { u: { S: 'too-large' } })));
+    const handler = vi.fn();
+
+    const error = await wrap(handler)({ orderId: 'order-1' }, lambdaContext()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyResultUnavailableError);
+    expect((error as IdempotencyResultUnavailableError).reason).toBe('too-large');
+    expect(handler).not.toHaveBeenCalled();
+  });
+});
+
+describe('handler failures', () => {
+  it('releases its claim with a delete conditional on its token, and rethrows the same error', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(DeleteItemCommand).resolves({});
+    const boom = new Error('card declined');
+
+    await expect(wrap(() => Promise.reject(boom))({ orderId: 'order-1' }, lambdaContext())).rejects.toBe(boom);
+
+    const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    const del = ddb.commandCalls(DeleteItemCommand)[0].args[0].input;
+    expect(ddb.calls()).toHaveLength(2);
+    expect(del.Key).toEqual({ id: put.Item?.id });
+    expect(del.ConditionExpression).toBe('o = :o AND s = :p');
+    expect(del.ExpressionAttributeValues).toEqual({ ':o': put.Item?.o, ':p': { S: 'P' } });
+  });
+
+  it('still rethrows the handler error when the release itself fails, and logs it', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(DeleteItemCommand).rejects(new Error('socket hang up'));
+    const logger = recordingLogger();
+    const boom = new Error('card declined');
+
+    await expect(wrap(() => Promise.reject(boom), logger)({ orderId: 'order-1' }, lambdaContext())).rejects.toBe(boom);
+    expect(logger.errors).toHaveLength(1);
+  });
+});
+
+describe('store failures', () => {
+  it('fails closed when the claim is throttled: IdempotencyStoreError with the cause, handler not run', async () => {
+    const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    ddb.on(PutItemCommand).rejects(throttled);
+    const handler = vi.fn();
+
+    const error = await wrap(handler)({ orderId: 'order-1' }, lambdaContext()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(IdempotencyStoreError);
+    expect((error as Error).cause).toBe(throttled);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('fails closed on a network error before the handler runs', async () => {
+    ddb.on(PutItemCommand).rejects(Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' }));
+    const handler = vi.fn();
+
+    await expect(wrap(handler)({ orderId: 'order-1' }, lambdaContext())).rejects.toBeInstanceOf(IdempotencyStoreError);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('retries a failed completion with backoff and returns the result once it lands', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb
+      .on(UpdateItemCommand)
+      .rejectsOnce(new Error('throttled'))
+      .rejectsOnce(new Error('throttled'))
+      .resolves({});
+
+    await expect(wrap(() => 'done')({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(3);
+  });
+
+  it('returns the result and logs when the completion never lands (the work is done)', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).rejects(new Error('network down'));
+    const logger = recordingLogger();
+
+    await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(4);
+    expect(logger.errors).toHaveLength(1);
+  });
+
+  it('returns the result and warns when the claim was lost before completion', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    const logger = recordingLogger();
+
+    await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(logger.warnings).toHaveLength(1);
+  });
+});
+
+describe('bad keys', () => {
+  const cases: [string, unknown][] = [
+    ['a number', 42],
+    ['an object', { id: 1 }],
+    ['an empty string', ''],
+    ['256 characters', 'k'.repeat(256)],
+    ['a newline', 'abc\ndef'],
+    ['a NUL', 'abc\u0000'],
+    ['DEL', 'abc\u007f'],
+  ];
+  for (const [label, key] of cases) {
+    it(`rejects a key that is ${label} with IdempotencyKeyInvalidError, without any request`, async () => {
+      const handler = vi.fn();
+      await expect(wrap(handler)({ orderId: key }, lambdaContext())).rejects.toBeInstanceOf(IdempotencyKeyInvalidError);
+      expect(handler).not.toHaveBeenCalled();
+      expect(ddb.calls()).toHaveLength(0);
+    });
+  }
+
+  it('accepts a key of exactly 255 characters', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    await expect(wrap(() => 'ok')({ orderId: 'k'.repeat(255) }, lambdaContext())).resolves.toBe('ok');
+  });
+
+  it('rejects a missing key with IdempotencyKeyMissingError when required', async () => {
+    const handler = vi.fn();
+    await expect(wrap(handler)({ orderId: undefined }, lambdaContext())).rejects.toBeInstanceOf(IdempotencyKeyMissingError);
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('runs the handler without any request when the key is missing and not required', async () => {
+    const handler = makeIdempotent(async (e: Order) => `ran ${String(e.orderId)}`, {
+      store,
+      name: 'orders',
+      key: (e) => e.orderId as string | undefined,
+      required: false,
+    });
+    await expect(handler({ orderId: undefined }, lambdaContext())).resolves.toBe('ran undefined');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('rejects a key function that throws on a malformed event with IdempotencyKeyInvalidError', async () => {
+    const handler = makeIdempotent(async () => 1, {
+      store,
+      name: 'orders',
+      key: (e: { body?: { id: string } }) => e.body!.id,
+    });
+    const error = await handler({}, lambdaContext()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdempotencyKeyInvalidError);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('rejects an event that is not JSON-representable when the key defaults to the event hash', async () => {
+    const handler = makeIdempotent(async () => 1, { store, name: 'orders' });
+    await expect(handler({ amount: 10n } as never, lambdaContext())).rejects.toBeInstanceOf(IdempotencyKeyInvalidError);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('defaults', () => {
+  it('keys on the canonical whole event: key order and whitespace do not count', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = makeIdempotent(async () => 1, { store, name: 'orders' });
+
+    await handler({ a: 1, b: { c: [1, 2], d: 'x' } } as never, lambdaContext());
+    await handler({ b: { d: 'x', c: [1, 2] }, a: 1 } as never, lambdaContext());
+    await handler({ a: 2, b: { d: 'x', c: [1, 2] } } as never, lambdaContext());
+
+    const [first, reordered, changed] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item);
+    expect(reordered?.id).toEqual(first?.id);
+    expect(reordered?.f).toEqual(first?.f);
+    expect(changed?.id).not.toEqual(first?.id);
+  });
+
+  it('names the operation after AWS_LAMBDA_FUNCTION_NAME, else the context function name', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'from-env');
+    try {
+      await makeIdempotent(async () => 1, { store, key: () => 'k' })({}, lambdaContext({ functionName: 'from-context' }));
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', '');
+    try {
+      await makeIdempotent(async () => 1, { store, key: () => 'k' })({}, lambdaContext({ functionName: 'from-context' }));
+    } finally {
+      vi.unstubAllEnvs();
+    }
+
+    const ids = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.id?.S);
+    expect(ids[0]).toMatch(/^from-env#/);
+    expect(ids[1]).toMatch(/^from-context#/);
+  });
+
+  it('keeps two operations sharing one table and one key apart', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+
+    await makeIdempotent(async () => 1, { store, name: 'charge', key: () => 'k' })({}, lambdaContext());
+    await makeIdempotent(async () => 1, { store, name: 'refund', key: () => 'k' })({}, lambdaContext());
+
+    const [charge, refund] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.id?.S);
+    expect(charge).not.toEqual(refund);
+  });
+});
+
+describe('lease', () => {
+  it('leases for the remaining time plus a 3 s margin', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    await wrap(() => 1)({ orderId: 'a' }, lambdaContext({ remainingMs: 60_000 }));
+    expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 63_000) });
+  });
+
+  it('leases at least 8 s when the Lambda is about to time out', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    await wrap(() => 1)({ orderId: 'a' }, lambdaContext({ remainingMs: 10 }));
+    expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 8_000) });
+  });
+
+  it('leases for Lambda’s longest timeout when there is no context', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    await wrap(() => 1)({ orderId: 'a' }, undefined as never);
+    expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 903_000) });
+  });
+
+  it('keeps an in-progress record alive at least as long as its lease, even with a short TTL', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    const handler = makeIdempotent(async () => 1, { store, name: 'orders', key: () => 'k', ttlSeconds: 1 });
+    await handler({}, lambdaContext({ remainingMs: 60_000 }));
+    const expiration = Number(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.expiration?.N);
+    expect(expiration * 1000).toBeGreaterThan(NOW + 63_000);
+  });
+});
+
+describe('options', () => {
+  it('rejects a missing store at wrap time', () => {
+    expect(() => makeIdempotent(async () => 1, {} as never)).toThrow(/options.store is required/);
+  });
+
+  it('rejects a ttlSeconds that is not a positive whole number at wrap time', () => {
+    expect(() => makeIdempotent(async () => 1, { store, ttlSeconds: 0 })).toThrow(/ttlSeconds/);
+    expect(() => makeIdempotent(async () => 1, { store, ttlSeconds: 1.5 })).toThrow(/ttlSeconds/);
+  });
+
+  it('rejects a DynamoDBStore without a table name', () => {
+    vi.stubEnv('IDEMPOTENCY_TABLE_NAME', '');
+    try {
+      expect(() => new DynamoDBStore({ client })).toThrow(/IDEMPOTENCY_TABLE_NAME/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('takes the table name from IDEMPOTENCY_TABLE_NAME', () => {
+    vi.stubEnv('IDEMPOTENCY_TABLE_NAME', 'from-env');
+    try {
+      expect(new DynamoDBStore({ client }).tableName).toBe('from-env');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
