@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import type { RecordCache } from './cache.js';
 import {
   IdempotencyError,
   IdempotencyInProgressError,
@@ -30,6 +31,8 @@ export interface Execution {
   readonly logger: IdempotencyLogger;
   /** Epoch milliseconds when the claim was made. */
   readonly startedAtMs: number;
+  /** Where the completed record is kept for hot replays, if caching is on. */
+  readonly cache?: RecordCache;
 }
 
 /** What to do with an invocation, decided before the handler runs. */
@@ -126,11 +129,17 @@ export async function decide<TEvent>(
 
 /** Claims `id` for a request with this fingerprint hash. */
 export async function claim(
-  options: Pick<ResolvedOptions<unknown>, 'store' | 'ttlSeconds' | 'logger'>,
+  options: Pick<ResolvedOptions<unknown>, 'store' | 'ttlSeconds' | 'logger' | 'cache'>,
   id: string,
   fingerprint: string,
   leaseDurationMs: number,
 ): Promise<Decision> {
+  // A cached record is completed and unexpired: it answers a replay or a mismatch without a request.
+  const cached = options.cache?.get(id, Date.now());
+  if (cached) {
+    const verdict = judgeExisting(cached, fingerprint, Date.now());
+    if (verdict !== 'absent') return verdict;
+  }
   const owner = randomBytes(12).toString('base64url');
   for (let attempt = 1; ; attempt++) {
     const nowMs = Date.now();
@@ -158,13 +167,17 @@ export async function claim(
       ttlSeconds: options.ttlSeconds,
       logger: options.logger,
       startedAtMs: nowMs,
+      cache: options.cache,
     };
     if (answer.claimed) return { action: 'run', execution };
     const existing = answer.existing;
     // The SDK retried a claim whose first response was lost: the record in the way is our own.
     if (existing?.owner === owner) return { action: 'run', execution };
     const verdict = judgeExisting(existing, fingerprint, Date.now());
-    if (verdict !== 'absent') return verdict;
+    if (verdict !== 'absent') {
+      if (verdict.action === 'replay' && existing) options.cache?.set(existing);
+      return verdict;
+    }
     if (attempt >= CLAIM_ATTEMPTS) throw new IdempotencyInProgressError(0);
   }
 }
@@ -213,7 +226,9 @@ export async function complete(execution: Execution, result: unknown): Promise<v
   for (let attempt = 0; ; attempt++) {
     try {
       const written = await execution.store.complete(record, execution.owner);
-      if (!written) {
+      if (written) {
+        execution.cache?.set({ ...record, status: 'completed', fingerprint: execution.fingerprint });
+      } else {
         execution.logger.warn('retry-safe: claim lost before completion (lease lapsed); result not stored', {
           id: execution.id,
         });

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { RecordCache, type RecordCacheOptions } from './cache.js';
 import { IdempotencyError } from './errors.js';
 import type { IdempotencyStore } from './store.js';
 
@@ -44,6 +45,13 @@ export interface IdempotencyOptions<TEvent = unknown> {
    * @default - `console`
    */
   readonly logger?: IdempotencyLogger;
+  /**
+   * Keep completed records in memory (LRU, per wrapped handler) so a hot replay costs no
+   * DynamoDB request. Only completed records are kept, never past their expiry; a record
+   * deleted from the table by hand is still replayed from a warm container until it expires.
+   * @default - no cache: every call reads the table
+   */
+  readonly cache?: RecordCacheOptions;
 }
 
 /** Options after defaults and validation; built once per wrapped handler. */
@@ -55,6 +63,8 @@ export interface ResolvedOptions<TEvent> {
   readonly required: boolean;
   readonly ttlSeconds: number;
   readonly logger: IdempotencyLogger;
+  /** Completed records kept in memory; absent when `options.cache` is not set. */
+  readonly cache?: RecordCache;
 }
 
 /** Default retention: a day, the usual answer for retried requests (Stripe keeps keys 24 hours). */
@@ -80,5 +90,6 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
     required: options.required ?? true,
     ttlSeconds,
     logger: options.logger ?? console,
+    cache: options.cache ? new RecordCache(options.cache) : undefined,
   };
 }

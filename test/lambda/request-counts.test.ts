@@ -1,0 +1,110 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject, beforeAll, describe, expect, it } from 'vitest';
+import { countRequests, type RequestCounter } from '../../bench/request-counter.js';
+import { DynamoDBStore, IdempotencyPayloadMismatchError, makeIdempotent } from '../../lambda/index.js';
+import { createLocalTable } from '../support/local-table.js';
+import { lambdaContext } from '../support/lambda-context.js';
+
+type Payment = { paymentId: string; amountCents: number };
+
+/** A store on a fresh table, sending through its own client with a request counter on it. */
+async function countedStore(): Promise<{ store: DynamoDBStore; counter: RequestCounter }> {
+  const table = await createLocalTable('counts');
+  const client = new DynamoDBClient({
+    endpoint: inject('dynamoDBEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const counter = countRequests(client);
+  return { store: new DynamoDBStore({ tableName: table.tableName, client }), counter };
+}
+
+describe('DynamoDB requests per call, counted on a real client against DynamoDB Local', () => {
+  let store: DynamoDBStore;
+  let counter: RequestCounter;
+  beforeAll(async () => {
+    ({ store, counter } = await countedStore());
+  });
+  const context = lambdaContext({ functionName: 'request-counts' });
+
+  function charge(options: { cache?: { maxEntries: number } } = {}) {
+    let runs = 0;
+    const handler = makeIdempotent(
+      async (event: Payment) => {
+        runs += 1;
+        if (event.amountCents < 0) throw new Error('refund not allowed here');
+        return { charged: event.amountCents, paymentId: event.paymentId };
+      },
+      { store, key: (event) => event.paymentId, ...options },
+    );
+    return { handler, runs: () => runs };
+  }
+
+  async function requestsFor(call: () => Promise<unknown>): Promise<Record<string, number>> {
+    counter.reset();
+    await call().catch(() => undefined);
+    return counter.count.byOperation;
+  }
+
+  it('sends two requests on a first execution: the claim and the completion', async () => {
+    const { handler } = charge();
+    const sent = await requestsFor(() => handler({ paymentId: 'first', amountCents: 100 }, context));
+    expect(sent).toEqual({ PutItem: 1, UpdateItem: 1 });
+  });
+
+  it('sends one request on a replay: the claim whose failure returns the record', async () => {
+    const { handler, runs } = charge();
+    await handler({ paymentId: 'replay', amountCents: 100 }, context);
+    const sent = await requestsFor(() => handler({ paymentId: 'replay', amountCents: 100 }, context));
+    expect(sent).toEqual({ PutItem: 1 });
+    expect(runs()).toBe(1);
+  });
+
+  it('sends one request when a key is reused with a different payload', async () => {
+    const { handler } = charge();
+    await handler({ paymentId: 'mismatch', amountCents: 100 }, context);
+    counter.reset();
+    await expect(handler({ paymentId: 'mismatch', amountCents: 999 }, context)).rejects.toBeInstanceOf(
+      IdempotencyPayloadMismatchError,
+    );
+    expect(counter.count.byOperation).toEqual({ PutItem: 1 });
+  });
+
+  it('sends two requests when the handler throws: the claim and its release', async () => {
+    const { handler } = charge();
+    const sent = await requestsFor(() => handler({ paymentId: 'throws', amountCents: -1 }, context));
+    expect(sent).toEqual({ PutItem: 1, DeleteItem: 1 });
+  });
+
+  it('sends no request on a replay served from the cache', async () => {
+    const { handler, runs } = charge({ cache: { maxEntries: 10 } });
+    await handler({ paymentId: 'cached', amountCents: 100 }, context);
+    const sent = await requestsFor(async () => {
+      expect(await handler({ paymentId: 'cached', amountCents: 100 }, context)).toEqual({
+        charged: 100,
+        paymentId: 'cached',
+      });
+    });
+    expect(sent).toEqual({});
+    expect(runs()).toBe(1);
+  });
+
+  it('sends no request to reject a mismatch against a cached record', async () => {
+    const { handler } = charge({ cache: { maxEntries: 10 } });
+    await handler({ paymentId: 'cached-mismatch', amountCents: 100 }, context);
+    counter.reset();
+    await expect(handler({ paymentId: 'cached-mismatch', amountCents: 5 }, context)).rejects.toBeInstanceOf(
+      IdempotencyPayloadMismatchError,
+    );
+    expect(counter.count.requests).toBe(0);
+  });
+
+  it('counts the serialized bytes of every request body', async () => {
+    const { handler } = charge();
+    counter.reset();
+    await handler({ paymentId: 'bytes', amountCents: 100 }, context);
+    // Two JSON bodies, each naming the table and the record: far from empty, far below a KB each.
+    expect(counter.count.bodyBytes).toBeGreaterThan(200);
+    expect(counter.count.bodyBytes).toBeLessThan(2048);
+  });
+});
