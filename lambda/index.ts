@@ -4,6 +4,10 @@
  */
 export { idempotency } from './middleware.js';
 export { makeIdempotent, type AsyncHandler } from './make-idempotent.js';
+export { httpIdempotency, type HttpIdempotencyOptions } from './http/http-idempotency.js';
+export type { HttpEvent } from './http/http-event.js';
+export type { HttpResponse } from './http/http-response.js';
+export type { Problem } from './http/problem.js';
 export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.js';
 export type { IdempotencyOptions, IdempotencyLogger } from './core/options.js';
 export type {

@@ -1,0 +1,152 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { complete, decide, release, type Decision } from '../core/engine.js';
+import { resolveOptions, type IdempotencyOptions, type ResolvedOptions } from '../core/options.js';
+import { holdExecution, takeExecution } from '../middleware.js';
+import { callerIdentity } from './caller-identity.js';
+import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
+import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from './http-response.js';
+import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key-header.js';
+import { httpProblemFor } from './problem-mapping.js';
+import { problem } from './problem.js';
+import { requestFingerprint } from './request-fingerprint.js';
+import { IdempotencyError, IdempotencyKeyInvalidError } from '../core/errors.js';
+
+/** Options for {@link httpIdempotency}: the core's, less `key` and `fingerprint`, which HTTP defines. */
+export interface HttpIdempotencyOptions<TEvent extends HttpEvent = HttpEvent>
+  extends Omit<IdempotencyOptions<TEvent>, 'key' | 'fingerprint' | 'required'> {
+  /**
+   * Whether a request without an `Idempotency-Key` header is rejected (400); `false` runs it
+   * without idempotency.
+   * @default true
+   */
+  readonly required?: boolean;
+  /**
+   * The methods that take part; requests with any other method pass through untouched.
+   * @default ['POST', 'PATCH']
+   */
+  readonly methods?: readonly string[];
+  /**
+   * Keeps callers apart: a stored key is `scope + name + key`, so one caller never receives
+   * another's stored response. Return `undefined` for no scope.
+   * @default - the caller's verified identity: JWT `sub`, Cognito identity id, IAM ARN, or Lambda authorizer `principalId`
+   */
+  readonly scope?: (event: TEvent) => string | undefined;
+  /**
+   * Whether 5xx responses are stored and replayed too (Stripe's behaviour), rather than
+   * releasing the key so a retry runs again.
+   * @default false
+   */
+  readonly cacheServerErrors?: boolean;
+}
+
+/** The methods that take part by default: the ones that are not idempotent by definition. */
+export const DEFAULT_IDEMPOTENT_METHODS: readonly string[] = ['POST', 'PATCH'];
+
+/**
+ * Middy middleware giving an HTTP handler the `Idempotency-Key` semantics of the IETF draft
+ * and Stripe's API, for API Gateway REST (v1) and HTTP API (v2) events, Function URLs and ALBs.
+ *
+ * The first request with a key runs the handler and stores its response; a retry gets that
+ * response again with `Idempotent-Replayed: true`. A retry while the first still runs gets
+ * 409 with `Retry-After`; the key reused for a different request gets 422; a missing or
+ * malformed key gets 400; a store outage gets 503. Errors are `application/problem+json`.
+ *
+ * Register it after middlewares that must see every request (auth) and before those whose
+ * `after` shapes the response (CORS, serializers): a replay returns early, skipping every `after`.
+ *
+ * @example
+ * export const handler = middy(createOrder).use(
+ *   httpIdempotency({ store: new DynamoDBStore(), name: 'create-order' }),
+ * );
+ */
+export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = unknown>(
+  options: HttpIdempotencyOptions<TEvent>,
+): MiddlewareObj<TEvent, TResult, Error, Context> {
+  const resolved = resolveOptions<TEvent>({ ...options, key: undefined, fingerprint: undefined, required: true });
+  const methods = resolveMethods(options.methods);
+  const scopeOf = options.scope ?? callerIdentity;
+  const required = options.required ?? true;
+  const cacheServerErrors = options.cacheServerErrors ?? false;
+
+  const httpIdempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    const http = readHttpEvent(request.event);
+    if (!methods.has(http.method)) return;
+    const answer = await claimFor(http, request.event, request.context);
+    if ('response' in answer) {
+      request.earlyResponse = answer.response as TResult;
+    } else if (answer.decision.action === 'replay') {
+      request.earlyResponse = replayResponse(answer.decision.result, http.kind, http.multiValueResponse) as TResult;
+    } else if (answer.decision.action === 'run') {
+      holdExecution(request as Request, answer.decision.execution);
+    }
+  };
+
+  const httpIdempotencyAfter = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    const execution = takeExecution(request as Request);
+    if (!execution) return;
+    const kind = httpEventKind(request.event) ?? 'rest-v1';
+    if (isStorable(statusOf(request.response, kind), cacheServerErrors)) {
+      await complete(execution, request.response);
+    } else {
+      await release(execution);
+    }
+  };
+
+  const httpIdempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    const execution = takeExecution(request as Request);
+    if (execution) await release(execution);
+  };
+
+  /** Reads the key and claims it, or says which response to send instead. */
+  async function claimFor(
+    http: HttpRequestView,
+    event: TEvent,
+    context: Context,
+  ): Promise<{ decision: Decision } | { response: HttpResponse }> {
+    const reject = (kind: Parameters<typeof problem>[0], detail: string, headers?: Record<string, string>) => ({
+      response: problemResponse(problem(kind, detail), http.kind, http.multiValueResponse, headers),
+    });
+    let key: string | undefined;
+    try {
+      key = parseIdempotencyKey(http.headerValues(IDEMPOTENCY_KEY_HEADER));
+    } catch (error) {
+      if (error instanceof IdempotencyKeyInvalidError) return reject('keyInvalid', error.message);
+      throw error;
+    }
+    if (key === undefined) {
+      if (!required) return { decision: { action: 'bypass' } };
+      return reject(
+        'keyMissing',
+        `${http.method} requests here need an ${IDEMPOTENCY_KEY_HEADER} header, e.g. ${IDEMPOTENCY_KEY_HEADER}: "<a new UUID per operation>"`,
+      );
+    }
+    const scope = scopeOf(event);
+    if (scope !== undefined && typeof scope !== 'string') {
+      throw new IdempotencyError(`options.scope must return a string or undefined, got ${typeof scope}`);
+    }
+    const fingerprint = requestFingerprint(http);
+    // Key and fingerprint are computed once, here; the engine reads them through these functions.
+    const perRequest: ResolvedOptions<TEvent> = { ...resolved, key: () => key, fingerprint: () => fingerprint };
+    try {
+      return { decision: await decide(perRequest, event, context, scope) };
+    } catch (error) {
+      const mapped = httpProblemFor(error);
+      if (!mapped) throw error;
+      if (mapped.kind === 'storeUnavailable') {
+        resolved.logger.error('retry-safe: idempotency store failed before the handler ran; answered 503', { error });
+      }
+      return reject(mapped.kind, mapped.detail, mapped.headers);
+    }
+  }
+
+  return { before: httpIdempotencyBefore, after: httpIdempotencyAfter, onError: httpIdempotencyOnError };
+}
+
+function resolveMethods(methods: readonly string[] | undefined): Set<string> {
+  const list = methods ?? DEFAULT_IDEMPOTENT_METHODS;
+  if (!Array.isArray(list) || list.length === 0 || list.some((m) => typeof m !== 'string' || m === '')) {
+    throw new IdempotencyError(`options.methods must be a non-empty list of HTTP methods, got ${JSON.stringify(methods)}`);
+  }
+  return new Set(list.map((m) => m.toUpperCase()));
+}

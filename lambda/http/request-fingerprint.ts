@@ -1,0 +1,73 @@
+import type { HttpRequestView } from './http-event.js';
+
+/** What must be identical when a key is reused, as a JSON value the engine hashes canonically. */
+export interface RequestFingerprint {
+  readonly method: string;
+  readonly path: string;
+  /** Query parameters sorted by name (values keep their order); hashing sorts object keys anyway. */
+  readonly query: Readonly<Record<string, readonly string[]>>;
+  readonly body: BodyFingerprint;
+}
+
+/**
+ * A body as it counts for "the same request": parsed JSON (key order and whitespace do not
+ * count), or the bytes as base64 (every byte counts), or nothing.
+ */
+export type BodyFingerprint = { readonly json: unknown } | { readonly bytes: string } | { readonly none: true };
+
+/**
+ * The fingerprint of a request: method, path, query and body. Headers never count, so
+ * volatile envelope fields (request id, timestamps, trace headers) cannot cause a mismatch.
+ */
+export function requestFingerprint(request: HttpRequestView): RequestFingerprint {
+  return { method: request.method, path: request.path, query: request.query, body: bodyFingerprint(request) };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bodyFingerprint(request: HttpRequestView): BodyFingerprint {
+  const { body } = request;
+  if (body === undefined || body === null || body === '') return { none: true };
+  // A body-parsing middleware registered earlier may already have replaced the text with a value.
+  if (typeof body !== 'string') return { json: body };
+  const bytes = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (bytes.length === 0) return { none: true };
+  const json = parseJsonExactly(bytes);
+  return json === NOT_JSON ? { bytes: bytes.toString('base64') } : { json: json.value };
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+/**
+ * Parses UTF-8 JSON, or returns {@link NOT_JSON} when the bytes are not JSON or when parsing
+ * would lose information: a number with more digits than a double keeps would make two
+ * different amounts compare equal, so such bodies are compared byte for byte instead.
+ */
+function parseJsonExactly(bytes: Buffer): { value: unknown } | typeof NOT_JSON {
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+  return numbersSurviveParsing(text) ? { value } : NOT_JSON;
+}
+
+// 15 significant decimal digits always survive a round trip through a double (DBL_DIG).
+const MAX_EXACT_DIGITS = 15;
+const STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
+const NUMBER_LITERAL = /-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?/g;
+
+function numbersSurviveParsing(json: string): boolean {
+  const outsideStrings = json.replace(STRING_LITERAL, '""');
+  for (const match of outsideStrings.matchAll(NUMBER_LITERAL)) {
+    const digits = `${match[1]}${match[2] ?? ''}`.replace(/^0+/, '').replace(/0+$/, '');
+    if (digits.length > MAX_EXACT_DIGITS) return false;
+    const value = Number(match[0]);
+    // Overflow to Infinity or underflow to zero (or to a subnormal) loses the value too.
+    if (!Number.isFinite(value) || (digits.length > 0 && Math.abs(value) < 1e-300)) return false;
+  }
+  return true;
+}
