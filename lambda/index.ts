@@ -27,3 +27,12 @@ export {
   IdempotencyResultUnavailableError,
 } from './core/errors.js';
 export { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './core/table-schema.js';
+export { step, type StepOptions, type StepFunction } from './steps/step.js';
+export type { StepStore, StepRecord, StepWriteResult } from './steps/step-store.js';
+export {
+  compareAndSwap,
+  type CompareAndSwapInput,
+  type CompareAndSwapResult,
+  type VersionedUpdate,
+} from './steps/compare-and-swap.js';
+export { StepInterruptedError, VersionConflictError } from './steps/errors.js';

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { complete, decide, release } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
+import { runWithExecution } from './steps/scope.js';
 
 /** A plain async Lambda handler. */
 export type AsyncHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult> | TResult;
@@ -26,7 +27,8 @@ export function makeIdempotent<TEvent, TResult>(
     if (decision.action === 'replay') return decision.result as TResult;
     let result: TResult;
     try {
-      result = await handler(event, context);
+      // The execution rides the handler's async context, so `step(name, fn)` finds it; nothing outside sees it.
+      result = await runWithExecution(decision.execution, () => handler(event, context));
     } catch (error) {
       await release(decision.execution);
       throw error;

@@ -2,6 +2,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { complete, decide, release, type Execution } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
+import { contextWithExecution } from './steps/scope.js';
 
 /** Where this invocation's claim is kept: on the Middy request itself, never in a closure. */
 export const EXECUTION = Symbol('retry-safe.execution');
@@ -48,9 +49,15 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
 }
 
-/** Keeps this invocation's claim on its Middy request, for its `after` and `onError` hooks. */
+/**
+ * Keeps this invocation's claim on its Middy request, for its `after` and `onError` hooks, and
+ * on a copy of its Lambda context, for the handler's steps.
+ */
 export function holdExecution(request: Request, execution: Execution): void {
   (request as RequestWithExecution)[EXECUTION] = execution;
+  // For `step(name, fn, { context })`: a per-invocation copy of the context carries the execution, as no
+  // async scope can wrap a Middy handler (enterWith from a hook leaks into the caller's context).
+  request.context = contextWithExecution(request.context, execution);
 }
 
 /** Removes and returns this invocation's claim, so `after` and `onError` act on it at most once. */

@@ -1,0 +1,67 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Execution } from '../core/engine.js';
+import { IdempotencyError } from '../core/errors.js';
+
+/** What `step()` needs from the enclosing execution: the claim, and the step names used so far. */
+export interface StepScope {
+  readonly execution: Execution;
+  /** Names already used in this execution: a name used twice is a bug, not a replay. */
+  readonly usedNames: Set<string>;
+}
+
+// `run()` scopes are entered and left with the handler's promise chain: they never leak into
+// the caller's async context, unlike `enterWith()` from a Middy `before` hook.
+const currentExecution = new AsyncLocalStorage<Execution>();
+
+// The key under which an execution rides on a Lambda context. Module-private: only this file reads it.
+const EXECUTION_ON_CONTEXT = Symbol('retry-safe.steps.execution');
+
+// One scope per execution, however many ways it is reached (async context, Lambda context).
+const scopes = new WeakMap<Execution, StepScope>();
+
+/** Runs `fn` with `execution` as the one `step(name, fn)` finds, for `fn` and everything it awaits. */
+export function runWithExecution<T>(execution: Execution, fn: () => T): T {
+  return currentExecution.run(execution, fn);
+}
+
+/**
+ * A per-invocation copy of a Lambda context that carries `execution`, for handlers that call
+ * `step(name, fn, { context })` (Middy, where no async scope can wrap the handler). A copy, so
+ * invocations that were handed one shared context object still never see each other's
+ * execution, and the caller's object is left untouched. Same prototype and property
+ * descriptors (getters such as `callbackWaitsForEmptyEventLoop` keep working).
+ */
+export function contextWithExecution<TContext>(context: TContext, execution: Execution): TContext {
+  const source: object = typeof context === 'object' && context !== null ? context : {};
+  const copy = Object.create(Object.getPrototypeOf(source), Object.getOwnPropertyDescriptors(source)) as object;
+  // Not enumerable: spreading or logging the context does not show it. Configurable: a second adapter may re-wrap.
+  Object.defineProperty(copy, EXECUTION_ON_CONTEXT, { value: execution, configurable: true, enumerable: false });
+  return copy as TContext;
+}
+
+/** The execution carried by a context from {@link contextWithExecution}, if any. */
+export function executionOnContext(context: unknown): Execution | undefined {
+  if (typeof context !== 'object' || context === null) return undefined;
+  return (context as { [EXECUTION_ON_CONTEXT]?: Execution })[EXECUTION_ON_CONTEXT];
+}
+
+/**
+ * The scope `step(stepName, ...)` runs in: the execution on `context` if given and carrying one,
+ * else the one of the enclosing `makeIdempotent` call. Throws a clear error outside both.
+ */
+export function stepScope(stepName: string, context: unknown): StepScope {
+  const execution = executionOnContext(context) ?? currentExecution.getStore();
+  if (!execution) {
+    throw new IdempotencyError(
+      `step(${JSON.stringify(stepName)}) was called outside an idempotent execution: call it from a handler ` +
+        'wrapped by makeIdempotent(), or, under the idempotency() or httpIdempotency() Middy middleware, ' +
+        "pass the handler's context: step(name, fn, { context })",
+    );
+  }
+  let scope = scopes.get(execution);
+  if (!scope) {
+    scope = { execution, usedNames: new Set() };
+    scopes.set(execution, scope);
+  }
+  return scope;
+}
