@@ -1,0 +1,302 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ExampleStack } from '../../lib/example-stack.js';
+import { createLocalTable } from '../support/local-table.js';
+import { broaderThanNeeded, identityStatements, statementsOfRole } from './policy-statements.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const INVOKE_BUNDLE = fileURLToPath(new URL('./fixtures/invoke-bundle.mjs', import.meta.url));
+const TABLE = 'AWS::DynamoDB::Table';
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+}
+
+/** Builds the example app exactly as `bin/app.ts` does, into `outdir`. */
+function exampleApp(outdir: string): { app: App; stack: ExampleStack } {
+  const app = new App({ outdir });
+  const stack = new ExampleStack(app, 'RetrySafeExample');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+describe('ExampleStack', () => {
+  // One synthesis (and one real esbuild bundling) for the whole file. The assembly lives inside
+  // the repository so the bundle resolves the AWS SDK from node_modules, as Lambda's runtime would.
+  let outdir: string;
+  let stack: ExampleStack;
+  let template: Template;
+  let synthError: unknown;
+
+  beforeAll(() => {
+    // GIVEN / WHEN
+    mkdirSync(join(REPO_ROOT, '.cache'), { recursive: true });
+    outdir = mkdtempSync(join(REPO_ROOT, '.cache', 'cdk-example-'));
+    const example = exampleApp(outdir);
+    stack = example.stack;
+    try {
+      example.app.synth();
+    } catch (error) {
+      synthError = error;
+    }
+    template = Template.fromStack(stack);
+  }, 120_000);
+
+  afterAll(() => {
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  const resources = () => template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const logicalIdOf = (type: string, predicate: (properties: Record<string, unknown>) => boolean) => {
+    const matches = Object.entries(resources()).filter(([, r]) => r.Type === type && predicate(r.Properties));
+    expect(matches).toHaveLength(1);
+    return matches[0][0];
+  };
+  const idempotencyTableId = () =>
+    logicalIdOf(TABLE, (p) => JSON.stringify(p.TimeToLiveSpecification ?? {}).includes('expiration'));
+  const ordersTableId = () => logicalIdOf(TABLE, (p) => p.TimeToLiveSpecification === undefined);
+  const functionId = () => logicalIdOf('AWS::Lambda::Function', () => true);
+
+  describe('cdk-nag', () => {
+    it('passes the AwsSolutions checks, with every acknowledgment reasoned in the code', () => {
+      // THEN
+      expect(synthError).toBeUndefined();
+      const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+      const findings = report.pluginReports.flatMap((plugin) => plugin.violations.map((v) => v.ruleName));
+      expect(findings).toEqual([]);
+    });
+
+    it('leaves no error annotations on any construct', () => {
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    });
+
+    it('fails synthesis on a violation: the checks really run in this harness', () => {
+      // GIVEN a stack breaking AwsSolutions-DDB3 (no point-in-time recovery), checked the same way
+      const app = new App({ outdir: join(outdir, 'control') });
+      const control = new Stack(app, 'Control');
+      new dynamodb.Table(control, 'Unprotected', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      // WHEN / THEN
+      expect(() => app.synth()).toThrow(/AwsSolutions-DDB3/);
+      const report = JSON.parse(readFileSync(join(outdir, 'control', 'validation-report.json'), 'utf8')) as ValidationReport;
+      expect(report.pluginReports.flatMap((p) => p.violations.map((v) => v.ruleName))).toContain('AwsSolutions-DDB3');
+    });
+  });
+
+  describe('tables', () => {
+    it('has one idempotency table and one orders table', () => {
+      template.resourceCountIs(TABLE, 2);
+      template.hasResourceProperties(TABLE, {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    });
+
+    it('keys orders by a string id, on demand, with point-in-time recovery', () => {
+      expect(resources()[ordersTableId()].Properties).toMatchObject({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    });
+
+    it('deletes both tables with the stack: an example is torn down after trying it', () => {
+      for (const id of [idempotencyTableId(), ordersTableId()]) {
+        expect(template.toJSON().Resources[id]).toMatchObject({ DeletionPolicy: 'Delete' });
+      }
+      expect(resources()[idempotencyTableId()].Properties.DeletionProtectionEnabled).toBe(false);
+    });
+  });
+
+  describe('function', () => {
+    it('runs the orders handler on the newest Node.js runtime with both table names', () => {
+      expect(resources()[functionId()].Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        Environment: {
+          Variables: {
+            IDEMPOTENCY_TABLE_NAME: { Ref: idempotencyTableId() },
+            ORDERS_TABLE_NAME: { Ref: ordersTableId() },
+            NODE_OPTIONS: '--enable-source-maps',
+          },
+        },
+      });
+    });
+
+    it('may use exactly the items of its two tables and write its own log group, nothing more', () => {
+      const role = resources()[functionId()].Properties.Role as { 'Fn::GetAtt': [string, string] };
+      const statements = statementsOfRole(template, role['Fn::GetAtt'][0]);
+      const byResource = Object.fromEntries(statements.map((s) => [JSON.stringify(s.Resource), s.Action]));
+      expect(byResource[JSON.stringify([{ 'Fn::GetAtt': [idempotencyTableId(), 'Arn'] }])]).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ]);
+      expect(byResource[JSON.stringify([{ 'Fn::GetAtt': [ordersTableId(), 'Arn'] }])]).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(statements).toHaveLength(3);
+      expect(statements.flatMap((s) => s.Action).filter((a) => a.startsWith('logs:')).sort()).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ]);
+    });
+
+    it('attaches no managed policy and no broader statement anywhere in the stack', () => {
+      const role = resources()[functionId()].Properties.Role as { 'Fn::GetAtt': [string, string] };
+      expect(resources()[role['Fn::GetAtt'][0]].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(identityStatements(template).map(broaderThanNeeded).filter(Boolean)).toEqual([]);
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('is an HTTP API (API Gateway v2) with exactly POST /orders and GET /orders/{id}', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+      const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+        (route) => route.Properties.RouteKey,
+      );
+      expect(routeKeys.sort()).toEqual(['GET /orders/{id}', 'POST /orders']);
+    });
+
+    it('sends both routes to the orders function through a payload 2.0 proxy integration', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [functionId(), 'Arn'] },
+      });
+      const [integrationId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Integration'));
+      for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+        expect(JSON.stringify(route.Properties.Target)).toContain(integrationId);
+      }
+    });
+
+    it('deploys a throttled $default stage with access logs', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      });
+    });
+
+    it('outputs the API URL', () => {
+      template.hasOutput('ApiUrl', { Value: Match.anyValue() });
+    });
+  });
+
+  describe('the bundled handler, run as Lambda would run it', () => {
+    it('serves a retried POST /orders once: same response, one order, then GET finds it', async () => {
+      // GIVEN the deployed artifact and the two tables, on DynamoDB Local
+      const resource = resources()[functionId()];
+      const assetHash = String((resource.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+      const bundle = join(outdir, `asset.${assetHash}`, 'index.mjs');
+      expect(existsSync(bundle)).toBe(true);
+      const idempotency = await createLocalTable('example-idem');
+      const ordersTableName = `${idempotency.tableName}-orders`;
+      await idempotency.client.send(
+        new CreateTableCommand({
+          TableName: ordersTableName,
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      const post = httpApiEvent('POST', '/orders', '{"amount": 1250, "currency": "EUR"}', 'order-attempt-1');
+
+      // WHEN the client retries the same request
+      const [first, retry] = await invokeBundle(bundle, [post, post], {
+        IDEMPOTENCY_TABLE_NAME: idempotency.tableName,
+        ORDERS_TABLE_NAME: ordersTableName,
+      });
+
+      // THEN
+      expect(first.statusCode).toBe(201);
+      expect(retry.statusCode).toBe(201);
+      expect(retry.body).toBe(first.body);
+      const orders = await idempotency.client.send(new ScanCommand({ TableName: ordersTableName }));
+      expect(orders.Count).toBe(1);
+      const orderId = (JSON.parse(String(first.body)) as { id: string }).id;
+      const [found] = await invokeBundle(bundle, [httpApiEvent('GET', `/orders/${orderId}`)], {
+        IDEMPOTENCY_TABLE_NAME: idempotency.tableName,
+        ORDERS_TABLE_NAME: ordersTableName,
+      });
+      expect(found.statusCode).toBe(200);
+      expect(JSON.parse(String(found.body))).toMatchObject({ id: orderId, amount: 1250, currency: 'EUR' });
+    }, 60_000);
+  });
+});
+
+interface BundleResponse {
+  statusCode: number;
+  body?: string;
+}
+
+/** Runs the bundle in its own Node.js process, against this run's DynamoDB Local. */
+async function invokeBundle(bundle: string, events: unknown[], env: Record<string, string>): Promise<BundleResponse[]> {
+  const child = execFile(process.execPath, [INVOKE_BUNDLE, bundle], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDBEndpoint'),
+      ...env,
+    },
+    timeout: 30_000,
+  });
+  child.stdin?.end(JSON.stringify(events));
+  const output = await promisify((callback: (error: Error | null, stdout: string) => void) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk) => (stdout += chunk));
+    child.stderr?.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) =>
+      code === 0 ? callback(null, stdout) : callback(new Error(`bundle exited with ${code}: ${stderr}`), ''),
+    );
+  })();
+  return JSON.parse(output) as BundleResponse[];
+}
+
+/** An API Gateway HTTP API (payload 2.0) event, as the example's routes receive it. */
+function httpApiEvent(method: string, path: string, body?: string, idempotencyKey?: string): unknown {
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/json',
+      ...(idempotencyKey ? { 'idempotency-key': `"${idempotencyKey}"` } : {}),
+    },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'example',
+      domainName: 'example.execute-api.us-east-1.amazonaws.com',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
+      requestId: 'request',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '28/Nov/2026:14:00:00 +0000',
+      timeEpoch: 1_795_000_000_000,
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
