@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { IdempotencyError, httpIdempotency, idempotency, step } from '../../../lambda/index.js';
+import type { HttpEvent } from '../../../lambda/http/http-event.js';
+import { recordId } from '../../../lambda/core/engine.js';
+import { stepKey, stepRecordId } from '../../../lambda/steps/step.js';
+import { createLocalTable, type LocalTable } from '../../support/local-table.js';
+import { lambdaContext } from '../../support/lambda-context.js';
+import { FakeProvider } from './crashing-store.js';
+
+type OrderEvent = { body: string; order?: { orderId: string; amountCents: number } };
+
+let table: LocalTable;
+
+beforeAll(async () => {
+  table = await createLocalTable('steps-middy');
+});
+
+/** Parses the body in `before` after a tick, as real parsers and loaders do. */
+const parseBody = (): MiddlewareObj<OrderEvent> => ({
+  before: async (request) => {
+    await new Promise((r) => setTimeout(r, 1));
+    request.event.order = JSON.parse(request.event.body);
+  },
+});
+
+/** Shapes the response in `after`, as a serializer would. */
+const wrapResponse = (): MiddlewareObj<OrderEvent, unknown> => ({
+  after: async (request) => {
+    await new Promise((r) => setImmediate(r));
+    request.response = { body: request.response };
+  },
+});
+
+function orderApp(order: 'idempotency-first' | 'idempotency-last') {
+  const name = `middy-steps-${randomUUID()}`;
+  const payments = new FakeProvider();
+  const mailer = new FakeProvider();
+  let failAfterCharge = false;
+  const handler = async (event: OrderEvent, context: Context) => {
+    const charge = await step('charge', (key) => payments.perform(key, 'ch'), { context });
+    if (failAfterCharge) throw new Error('injected failure after charge');
+    const email = await step('email', (key) => mailer.perform(key, 'mail'), { context });
+    return { orderId: event.order?.orderId, charge, email };
+  };
+  // The key is read from the raw body, so it does not depend on running after the parser.
+  const idem = idempotency<OrderEvent>({ store: table.store, name, key: (e) => JSON.parse(e.body).orderId });
+  const app = middy<OrderEvent, unknown, Error, Context>(handler);
+  if (order === 'idempotency-first') app.use(idem).use(parseBody()).use(wrapResponse());
+  else app.use(parseBody()).use(wrapResponse()).use(idem);
+  return {
+    app,
+    payments,
+    mailer,
+    name,
+    failNext: () => (failAfterCharge = true),
+    succeedNext: () => (failAfterCharge = false),
+  };
+}
+
+const orderEvent = (orderId: string, amountCents = 100): OrderEvent => ({ body: JSON.stringify({ orderId, amountCents }) });
+
+describe('step() under the idempotency() Middy middleware', () => {
+  for (const order of ['idempotency-first', 'idempotency-last'] as const) {
+    it(`runs steps with { context } and replays them to a retry, with ${order}`, async () => {
+      const world = orderApp(order);
+      const orderId = randomUUID();
+      world.failNext();
+      await expect(world.app(orderEvent(orderId), lambdaContext())).rejects.toThrow('injected failure after charge');
+      world.succeedNext();
+
+      const result = await world.app(orderEvent(orderId), lambdaContext());
+
+      expect(result).toEqual({ body: { orderId, charge: 'ch_1', email: 'mail_1' } });
+      expect(world.payments.calls).toHaveLength(1);
+      expect(world.mailer.calls).toHaveLength(1);
+    });
+  }
+
+  it('keeps concurrent invocations that share one context object to their own executions', async () => {
+    const name = `middy-shared-${randomUUID()}`;
+    const keys = new Map<string, string>();
+    const app = middy<OrderEvent, unknown, Error, Context>(async (event: OrderEvent, context: Context) => {
+      await new Promise((r) => setTimeout(r, Math.random() * 10));
+      return step(
+        'charge',
+        async (key) => {
+          await new Promise((r) => setTimeout(r, Math.random() * 10));
+          keys.set(event.order?.orderId ?? '', key);
+          return `charged ${event.order?.orderId}`;
+        },
+        { context },
+      );
+    })
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name, key: (e) => e.order?.orderId }));
+    const shared = lambdaContext();
+    const orderIds = Array.from({ length: 25 }, () => randomUUID());
+
+    const results = await Promise.all(orderIds.map((orderId) => app(orderEvent(orderId), shared)));
+
+    expect(results).toEqual(orderIds.map((orderId) => `charged ${orderId}`));
+    for (const orderId of orderIds) {
+      const parentId = recordId(name, orderId);
+      expect(keys.get(orderId)).toBe(stepKey(parentId, 'charge'));
+      expect((await table.getItem(stepRecordId(parentId, 'charge')))?.r?.S).toBe(JSON.stringify(`charged ${orderId}`));
+    }
+  });
+
+  it('leaves the caller context object and async context without an execution', async () => {
+    let handlerContext: Context | undefined;
+    const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
+      handlerContext = context;
+      return step('charge', () => 'ok', { context });
+    })
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name: `middy-leak-${randomUUID()}`, key: (e) => e.order?.orderId }));
+    const callerContext = lambdaContext();
+
+    expect(await app(orderEvent(randomUUID()), callerContext)).toBe('ok');
+
+    await expect(step('later', () => 'no', { context: callerContext })).rejects.toThrow(/outside an idempotent execution/);
+    await expect(step('later', () => 'no')).rejects.toThrow(/outside an idempotent execution/);
+    // The handler saw a copy with the caller's properties: reads, spreads and methods behave as before.
+    expect(handlerContext).not.toBe(callerContext);
+    expect(handlerContext?.functionName).toBe(callerContext.functionName);
+    expect({ ...handlerContext }).toEqual({ ...callerContext });
+    expect(handlerContext?.getRemainingTimeInMillis()).toBe(callerContext.getRemainingTimeInMillis());
+  });
+
+  it('rejects step(name, fn) without { context } under Middy with an error naming the fix', async () => {
+    const charge = vi.fn();
+    const app = middy<OrderEvent, unknown, Error, Context>(async () => step('charge', charge))
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name: `middy-noctx-${randomUUID()}`, key: (e) => e.order?.orderId }));
+
+    const failure = await app(orderEvent(randomUUID()), lambdaContext()).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(IdempotencyError);
+    expect((failure as Error).message).toContain('step(name, fn, { context })');
+    expect(charge).not.toHaveBeenCalled();
+  });
+
+  it('rejects a context that did not pass through the middleware', async () => {
+    const app = middy<OrderEvent, unknown, Error, Context>(async () =>
+      step('charge', () => 'x', { context: lambdaContext() }),
+    );
+
+    await expect(app(orderEvent(randomUUID()), lambdaContext())).rejects.toThrow(/outside an idempotent execution/);
+  });
+});
+
+describe('step() under the httpIdempotency() Middy middleware', () => {
+  /** A minimal HTTP API (v2) POST with an Idempotency-Key header. */
+  const httpPost = (key: string, body: object): HttpEvent => ({
+    version: '2.0',
+    rawPath: '/orders',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `"${key}"` },
+    requestContext: { http: { method: 'POST', path: '/orders' }, domainName: 'api.example.com' },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  }) as unknown as HttpEvent;
+
+  it('runs steps with { context } and replays them when a retry follows a 5xx', async () => {
+    const payments = new FakeProvider();
+    let failing = true;
+    const app = middy(async (event: HttpEvent, context: Context) => {
+      const charge = await step('charge', (key) => payments.perform(key, 'ch'), { context });
+      if (failing) return { statusCode: 503, body: 'mailer down' };
+      return { statusCode: 201, body: JSON.stringify({ charge, order: JSON.parse(String(event.body)) }) };
+    }).use(httpIdempotency({ store: table.store, name: `http-steps-${randomUUID()}` }));
+    const key = randomUUID();
+
+    const first = await app(httpPost(key, { sku: 'a' }), lambdaContext());
+    failing = false;
+    const second = await app(httpPost(key, { sku: 'a' }), lambdaContext());
+
+    expect(first).toMatchObject({ statusCode: 503 });
+    expect(second).toMatchObject({ statusCode: 201, body: JSON.stringify({ charge: 'ch_1', order: { sku: 'a' } }) });
+    expect(payments.calls).toHaveLength(1);
+  });
+});
