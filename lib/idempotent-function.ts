@@ -28,20 +28,21 @@ export interface IdempotentFunctionProps extends nodejs.NodejsFunctionProps {
 export class IdempotentFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: IdempotentFunctionProps) {
     const { idempotencyTable, bundling, environment, ...functionProps } = props;
+    const format = bundling?.format ?? nodejs.OutputFormat.ESM;
     const sourceMap = bundling?.sourceMap ?? true;
+    const esmDefaults: nodejs.BundlingOptions =
+      format === nodejs.OutputFormat.ESM
+        ? {
+            // Prefer dependencies' ESM builds; CommonJS ones still bundle, with `require` shimmed below.
+            mainFields: ['module', 'main'],
+            // esbuild's ESM output has no `require`; bundled CommonJS code that calls it needs one.
+            banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          }
+        : {};
     super(scope, id, {
       runtime: DEFAULT_RUNTIME,
       ...functionProps,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        // Prefer dependencies' ESM builds; CommonJS ones still bundle, with `require` shimmed below.
-        mainFields: ['module', 'main'],
-        // esbuild's ESM output has no `require`; bundled CommonJS code that calls it needs one.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        sourceMap,
-        minify: true,
-        ...bundling,
-      },
+      bundling: { format, sourceMap, minify: true, ...esmDefaults, ...bundling },
       environment: {
         // Stack traces point at the TypeScript source, not the minified bundle.
         ...(sourceMap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),

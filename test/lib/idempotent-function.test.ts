@@ -36,7 +36,7 @@ describe('IdempotentFunction', () => {
       idempotencyTable,
       runtime: lambda.Runtime.NODEJS_22_X,
       memorySize: 512,
-      bundling: { format: nodejs.OutputFormat.CJS, sourceMap: false, minify: false, banner: '' },
+      bundling: { format: nodejs.OutputFormat.CJS, sourceMap: false, minify: false },
       environment: { NODE_OPTIONS: '--max-old-space-size=256', GREETING: 'hello' },
     });
     app.synth();
@@ -127,7 +127,7 @@ describe('IdempotentFunction', () => {
       });
     });
 
-    it('bundles with the given bundling options: CommonJS, no source map, no banner', () => {
+    it('bundles with the given bundling options: CommonJS without the ESM require shim, no source map', () => {
       const directory = bundleDirectory(overriddenFunction);
       expect(existsSync(join(directory, 'index.js'))).toBe(true);
       expect(existsSync(join(directory, 'index.mjs'))).toBe(false);
