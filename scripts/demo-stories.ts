@@ -1,0 +1,127 @@
+/**
+ * The stories of the essay, played against a running example API: what retry-safe promises,
+ * checked over real HTTP. Used by `npm run demo` and by the end-to-end test.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** One checked step of a story. */
+export interface StoryOutcome {
+  readonly story: string;
+  readonly request: string;
+  readonly expected: string;
+  readonly got: string;
+  readonly ok: boolean;
+}
+
+/** How many identical requests the concurrency story sends at once. */
+export const CONCURRENT_DUPLICATES = 20;
+
+interface Reply {
+  readonly status: number;
+  readonly replayed: boolean;
+  readonly retryAfter: string | null;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+async function send(baseUrl: string, path: string, init: { method: string; key?: string; body?: string }): Promise<Reply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.key !== undefined) headers['idempotency-key'] = init.key;
+  const response = await fetch(new URL(path, baseUrl), { method: init.method, headers, body: init.body });
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed') === 'true',
+    retryAfter: response.headers.get('retry-after'),
+    contentType: response.headers.get('content-type') ?? '',
+    body: await response.text(),
+  };
+}
+
+function describe(reply: Reply): string {
+  return `${reply.status}${reply.replayed ? ' replayed' : ''}${reply.retryAfter ? ` Retry-After: ${reply.retryAfter}` : ''}`;
+}
+
+function orderId(reply: Reply): string | undefined {
+  try {
+    return (JSON.parse(reply.body) as { id?: string }).id;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Plays every story once, with fresh keys, and reports each step. Never throws for a wrong answer. */
+export async function playStories(baseUrl: string): Promise<StoryOutcome[]> {
+  const outcomes: StoryOutcome[] = [];
+  const check = (story: string, request: string, expected: string, got: string, ok: boolean) =>
+    outcomes.push({ story, request, expected, got, ok });
+  const order = JSON.stringify({ amount: 1250, currency: 'EUR' });
+
+  // 1. The response is lost on the way back; the client retries with the same key.
+  const lostKey = randomUUID();
+  const first = await send(baseUrl, '/orders', { method: 'POST', key: lostKey, body: order });
+  check('retry after a lost response', 'POST /orders (key A)', '201', describe(first), first.status === 201 && !first.replayed);
+  const retry = await send(baseUrl, '/orders', { method: 'POST', key: lostKey, body: order });
+  check(
+    'retry after a lost response',
+    'same request again (key A)',
+    '201 replayed, same bytes',
+    `${describe(retry)}${retry.body === first.body ? ', same bytes' : ', different body'}`,
+    retry.status === 201 && retry.replayed && retry.body === first.body,
+  );
+  const firstId = orderId(first);
+  const read = await send(baseUrl, `/orders/${firstId}`, { method: 'GET' });
+  check('retry after a lost response', 'GET /orders/{id}', '200, the one order', describe(read), read.status === 200 && orderId(read) === firstId);
+
+  // 2. A client (or a proxy) fires the same request many times at once.
+  const burstKey = randomUUID();
+  const burst = await Promise.all(
+    Array.from({ length: CONCURRENT_DUPLICATES }, () => send(baseUrl, '/orders', { method: 'POST', key: burstKey, body: order })),
+  );
+  const created = burst.filter((r) => r.status === 201 && !r.replayed);
+  const replays = burst.filter((r) => r.status === 201 && r.replayed);
+  const conflicts = burst.filter((r) => r.status === 409 && r.retryAfter !== null);
+  const ids = new Set([...created, ...replays].map(orderId));
+  check(
+    `${CONCURRENT_DUPLICATES} concurrent duplicates`,
+    `${CONCURRENT_DUPLICATES} × POST /orders (key B)`,
+    '1 created, rest 409 or replayed',
+    `${created.length} created, ${conflicts.length} × 409, ${replays.length} replayed, ${ids.size} order id(s)`,
+    created.length === 1 && created.length + replays.length + conflicts.length === burst.length && ids.size === 1,
+  );
+  const settled = await retryWhileInProgress(() => send(baseUrl, '/orders', { method: 'POST', key: burstKey, body: order }));
+  check(
+    `${CONCURRENT_DUPLICATES} concurrent duplicates`,
+    'retry after the 409s (key B)',
+    '201 replayed, same order',
+    describe(settled),
+    settled.status === 201 && settled.replayed && orderId(settled) === orderId(created[0] ?? settled),
+  );
+
+  // 3. A client reuses a key for a different request.
+  const other = JSON.stringify({ amount: 9900, currency: 'EUR' });
+  const reused = await send(baseUrl, '/orders', { method: 'POST', key: lostKey, body: other });
+  check('key reused, different body', 'POST /orders (key A, amount 9900)', '422 problem+json', `${describe(reused)} ${reused.contentType}`, reused.status === 422 && reused.contentType.startsWith('application/problem+json'));
+
+  // 4. A client forgets the key.
+  const missing = await send(baseUrl, '/orders', { method: 'POST', body: order });
+  check('missing key', 'POST /orders (no key)', '400 problem+json', `${describe(missing)} ${missing.contentType}`, missing.status === 400 && missing.contentType.startsWith('application/problem+json'));
+
+  return outcomes;
+}
+
+async function retryWhileInProgress(request: () => Promise<Reply>): Promise<Reply> {
+  for (let attempt = 0; ; attempt++) {
+    const reply = await request();
+    if (reply.status !== 409 || attempt >= 20) return reply;
+    await new Promise((resolve) => setTimeout(resolve, Number(reply.retryAfter ?? 1) * 100));
+  }
+}
+
+/** The outcomes as an aligned text table. */
+export function formatOutcomes(outcomes: readonly StoryOutcome[]): string {
+  const header = ['', 'story', 'request', 'expected', 'got'];
+  const rows = outcomes.map((o) => [o.ok ? 'ok' : 'WRONG', o.story, o.request, o.expected, o.got]);
+  const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { hashCanonical } from '../../../lambda/core/hash.js';
+import { readHttpEvent } from '../../../lambda/http/http-event.js';
+import { requestFingerprint } from '../../../lambda/http/request-fingerprint.js';
+import { SHAPES, type RequestSpec } from './events.js';
+
+describe.each(SHAPES)('requestFingerprint on a %s event', (_, build) => {
+  const hash = (spec: RequestSpec) => hashCanonical(requestFingerprint(readHttpEvent(build(spec))));
+  const order = { method: 'POST', path: '/orders', body: '{"amount":1250,"currency":"EUR"}' };
+
+  it('ignores JSON key order and whitespace', () => {
+    expect(hash({ ...order, body: '{ "currency" : "EUR",\n  "amount": 1250 }' })).toBe(hash(order));
+  });
+
+  it('ignores volatile envelope fields: request id, time, trace and other headers', () => {
+    // Each build draws a new request id, time and trace header.
+    expect(hash({ ...order, headers: { 'User-Agent': 'retry/2', 'X-Request-Id': 'other' } })).toBe(hash(order));
+  });
+
+  it('counts the body', () => {
+    expect(hash({ ...order, body: '{"amount":1251,"currency":"EUR"}' })).not.toBe(hash(order));
+  });
+
+  it('counts the method', () => {
+    expect(hash({ ...order, method: 'PATCH' })).not.toBe(hash(order));
+  });
+
+  it('counts the path', () => {
+    expect(hash({ ...order, path: '/orders/1/refund' })).not.toBe(hash({ ...order, path: '/orders/2/refund' }));
+  });
+
+  it('counts the query string', () => {
+    expect(hash({ ...order, query: { dryRun: ['true'] } })).not.toBe(hash(order));
+  });
+
+  it('decodes a base64 body before comparing it', () => {
+    const encoded = Buffer.from(order.body).toString('base64');
+    expect(hash({ ...order, body: encoded, isBase64Encoded: true })).toBe(hash(order));
+  });
+
+  it('compares a non-JSON body byte for byte', () => {
+    const form = { ...order, body: 'amount=1250&currency=EUR' };
+    expect(hash(form)).toBe(hash({ ...form }));
+    expect(hash({ ...form, body: 'amount=1250&currency=EUR ' })).not.toBe(hash(form));
+  });
+
+  it('compares binary bodies byte for byte', () => {
+    const bytes = (...b: number[]) => ({ ...order, body: Buffer.from(b).toString('base64'), isBase64Encoded: true });
+    expect(hash(bytes(0xff, 0x00, 0x01))).toBe(hash(bytes(0xff, 0x00, 0x01)));
+    expect(hash(bytes(0xff, 0x00, 0x01))).not.toBe(hash(bytes(0xff, 0x00, 0x02)));
+  });
+
+  it('tells apart amounts a double cannot (compares such bodies byte for byte)', () => {
+    expect(hash({ ...order, body: '{"amount":12345678901234567890}' })).not.toBe(
+      hash({ ...order, body: '{"amount":12345678901234567891}' }),
+    );
+  });
+
+  it('treats an absent body and an empty one alike', () => {
+    expect(hash({ ...order, body: '' })).toBe(hash({ method: 'POST', path: '/orders' }));
+  });
+});
