@@ -2,14 +2,15 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ExampleStack } from '../../lib/example-stack.js';
+import { IdempotencyTable, IdempotentFunction } from '../../lib/index.js';
 import { createLocalTable } from '../support/local-table.js';
 import { broaderThanNeeded, identityStatements, statementsOfRole } from './policy-statements.js';
 
@@ -90,6 +91,13 @@ describe('ExampleStack', () => {
       const report = JSON.parse(readFileSync(join(outdir, 'control', 'validation-report.json'), 'utf8')) as ValidationReport;
       expect(report.pluginReports.flatMap((p) => p.violations.map((v) => v.ruleName))).toContain('AwsSolutions-DDB3');
     });
+  });
+
+  it('keeps its construct ids, which name the deployed resources', () => {
+    expect(stack.node.findChild('Idempotency')).toBeInstanceOf(IdempotencyTable);
+    expect(stack.node.findChild('Orders')).toBeInstanceOf(dynamodb.Table);
+    expect(stack.node.findChild('OrdersFunction')).toBeInstanceOf(IdempotentFunction);
+    expect(stack.node.findChild('OrdersApi')).toBeInstanceOf(HttpApi);
   });
 
   describe('tables', () => {
@@ -249,29 +257,27 @@ interface BundleResponse {
 }
 
 /** Runs the bundle in its own Node.js process, against this run's DynamoDB Local. */
-async function invokeBundle(bundle: string, events: unknown[], env: Record<string, string>): Promise<BundleResponse[]> {
-  const child = execFile(process.execPath, [INVOKE_BUNDLE, bundle], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDBEndpoint'),
-      ...env,
-    },
-    timeout: 30_000,
-  });
-  child.stdin?.end(JSON.stringify(events));
-  const output = await promisify((callback: (error: Error | null, stdout: string) => void) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk) => (stdout += chunk));
-    child.stderr?.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) =>
-      code === 0 ? callback(null, stdout) : callback(new Error(`bundle exited with ${code}: ${stderr}`), ''),
+function invokeBundle(bundle: string, events: unknown[], env: Record<string, string>): Promise<BundleResponse[]> {
+  const childEnv = {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoDBEndpoint'),
+    ...env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [INVOKE_BUNDLE, bundle],
+      { env: childEnv, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`the bundled handler failed: ${stderr || error.message}`, { cause: error }));
+        else resolve(JSON.parse(stdout) as BundleResponse[]);
+      },
     );
-  })();
-  return JSON.parse(output) as BundleResponse[];
+    child.stdin?.end(JSON.stringify(events));
+  });
 }
 
 /** An API Gateway HTTP API (payload 2.0) event, as the example's routes receive it. */

@@ -90,6 +90,11 @@ describe('IdempotencyTable', () => {
     });
   });
 
+  it('keeps its construct ids: renaming one would replace the table in users\' accounts', () => {
+    const { table } = tableStack();
+    expect(table.table.node.path).toBe('TestStack/Idempotency/Table');
+  });
+
   describe('overrides', () => {
     it('turns point-in-time recovery off when asked', () => {
       // GIVEN / WHEN
