@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { RecordCache } from './cache.js';
 import {
@@ -13,6 +12,7 @@ import {
 import { hashCanonical, hashString } from './hash.js';
 import { validateKey } from './key.js';
 import { leaseMs } from './lease.js';
+import { ownerToken } from './owner-token.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeResult, encodeResult, isUnstorable } from './result-codec.js';
 import type { ClaimRecord, CompletionRecord, IdempotencyRecord, IdempotencyStore } from './store.js';
@@ -140,7 +140,7 @@ export async function claim(
     const verdict = judgeExisting(cached, fingerprint, Date.now());
     if (verdict !== 'absent') return verdict;
   }
-  const owner = randomBytes(12).toString('base64url');
+  const owner = ownerToken();
   for (let attempt = 1; ; attempt++) {
     const nowMs = Date.now();
     const leaseExpiresAtMs = nowMs + leaseDurationMs;
