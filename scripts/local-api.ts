@@ -84,12 +84,14 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   const port = await listen(server, options.port ?? 3000, host);
   let dynamo: DynamoDBLocal | undefined;
   const restoreEnvironment: Array<() => void> = [];
-  const close = async () => {
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-    await dynamo?.stop();
-    for (const restore of restoreEnvironment.reverse()) restore();
-  };
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+      await dynamo?.stop();
+      for (const restore of restoreEnvironment.reverse()) restore();
+    })());
   try {
     if (!options.dynamoDBEndpoint) dynamo = await startDynamoDBLocal({ dataDir: options.dataDir });
     const endpoint = options.dynamoDBEndpoint ?? dynamo!.endpoint;
