@@ -28,6 +28,9 @@ export interface IdempotentFunctionProps extends nodejs.NodejsFunctionProps {
 export class IdempotentFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: IdempotentFunctionProps) {
     const { idempotencyTable, bundling, environment, ...functionProps } = props;
+    if (!idempotencyTable) {
+      throw new Error(`IdempotentFunction ${id}: idempotencyTable is required, e.g. new IdempotencyTable(this, 'Idempotency')`);
+    }
     const format = bundling?.format ?? nodejs.OutputFormat.ESM;
     const sourceMap = bundling?.sourceMap ?? true;
     const esmDefaults: nodejs.BundlingOptions =
@@ -40,8 +43,8 @@ export class IdempotentFunction extends nodejs.NodejsFunction {
           }
         : {};
     super(scope, id, {
-      runtime: DEFAULT_RUNTIME,
       ...functionProps,
+      runtime: functionProps.runtime ?? DEFAULT_RUNTIME,
       bundling: { format, sourceMap, minify: true, ...esmDefaults, ...bundling },
       environment: {
         // Stack traces point at the TypeScript source, not the minified bundle.

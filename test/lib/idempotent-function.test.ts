@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RUNTIME, IdempotencyTable, IdempotentFunction } from '../../lib/index.js';
+import { DEFAULT_RUNTIME, IdempotencyTable, IdempotentFunction, type IdempotentFunctionProps } from '../../lib/index.js';
 
 const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/handler.ts', import.meta.url));
 const FUNCTION = 'AWS::Lambda::Function';
@@ -137,6 +137,12 @@ describe('IdempotentFunction', () => {
       expect(code).not.toContain('createRequire(import.meta.url)');
       expect(code).toMatch(/require\("@aws-sdk\/client-dynamodb"\)/);
     });
+  });
+
+  it('rejects props without an idempotency table, naming the prop', () => {
+    const otherStack = new Stack(new App(), 'Other');
+    const props = { entry: FIXTURE_ENTRY } as unknown as IdempotentFunctionProps;
+    expect(() => new IdempotentFunction(otherStack, 'NoTable', props)).toThrow(/idempotencyTable is required/);
   });
 
   it('rejects a missing entry file at construction, naming the path', () => {
