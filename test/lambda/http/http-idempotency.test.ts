@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { httpIdempotency, type HttpEvent, type HttpIdempotencyOptions, type HttpResponse } from '../../../lambda/index.js';
 import { createLocalTable, type LocalTable } from '../../support/local-table.js';
-import { lambdaContext } from '../../support/lambda-context.js';
+import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
 import { SHAPES, type EventBuilder, type RequestSpec } from './events.js';
 
 let table: LocalTable;
@@ -328,6 +328,51 @@ describe('httpIdempotency scope: one key, two principals', () => {
     await call(SHAPES[1][1](post(key)));
     expect((await call(SHAPES[1][1](post(key)))).statusCode).toBe(201);
     expect(handler).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('httpIdempotency edge cases', () => {
+  it('answers a retry with 409 response-not-stored when the first response was too large to keep, never running again', async () => {
+    // Random bytes do not compress: well over DynamoDB's 400 KB item limit even deflated.
+    const huge = randomBytes(600 * 1024).toString('base64');
+    const logger = recordingLogger();
+    const { call, handler } = app(async () => ({ statusCode: 200, body: huge }), { logger });
+    const key = randomUUID();
+    const first = await call(SHAPES[1][1](post(key)));
+    expect(first.body).toBe(huge);
+    const retry = await call(SHAPES[1][1](post(key)));
+    expect(retry.statusCode).toBe(409);
+    expect(header(retry, 'Retry-After')).toBeUndefined();
+    expect(problemOf(retry).type).toBe('tag:retry-safe,2026:problem:response-not-stored');
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(logger.warnings.join()).toMatch(/not stored/);
+  });
+
+  it('fingerprints a body that an earlier body-parsing middleware already turned into an object', async () => {
+    const handler = vi.fn(created);
+    const wrapped = middy<HttpEvent, unknown, Error, Context>(handler)
+      .use({
+        before: async (request) => {
+          const event = request.event as { body: unknown };
+          event.body = JSON.parse(String(event.body));
+        },
+      })
+      .use(httpIdempotency({ store: table.store, name: `http-${randomUUID()}` }));
+    const key = randomUUID();
+    const call = async (body: string) => (await wrapped(SHAPES[1][1](post(key, body)), lambdaContext())) as HttpResponse;
+    await call('{"amount":1,"currency":"EUR"}');
+    expect(header(await call('{"currency":"EUR", "amount":1}'), 'Idempotent-Replayed')).toBe('true');
+    expect((await call('{"amount":2}')).statusCode).toBe(422);
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers 400, not a crash, for a REST event whose header maps are null (no headers sent)', async () => {
+    const { call, handler } = app();
+    const event = { ...SHAPES[0][1](post(undefined)), headers: null, multiValueHeaders: null } as unknown as HttpEvent;
+    const response = await call(event);
+    expect(response.statusCode).toBe(400);
+    expect(problemOf(response).type).toBe('tag:retry-safe,2026:problem:idempotency-key-missing');
+    expect(handler).not.toHaveBeenCalled();
   });
 });
 
