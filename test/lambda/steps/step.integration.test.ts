@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   IdempotencyError,
   IdempotencyInProgressError,
   IdempotencyPayloadMismatchError,
   StepInterruptedError,
+  VersionConflictError,
+  compareAndSwap,
   makeIdempotent,
   step,
   type IdempotencyStore,
@@ -475,5 +478,71 @@ describe('the execution a step belongs to', () => {
     });
 
     await expect(handler({}, lambdaContext())).rejects.toThrow(/invalid step name ""/);
+  });
+});
+
+describe('steps with compareAndSwap, the inventory pattern', () => {
+  /** Takes one unit of stock: the version read is recorded in its own step, the write id is the step key. */
+  function stockWorld(store: IdempotencyStore) {
+    const sku = { id: { S: `sku-${randomUUID()}` } };
+    const readStock = async () => {
+      const out = await table.client.send(new GetItemCommand({ TableName: table.tableName, Key: sku, ConsistentRead: true }));
+      return { stock: Number(out.Item?.stock?.N), version: Number(out.Item?.version?.N) };
+    };
+    const name = `stock-${randomUUID()}`;
+    const handler = makeIdempotent(
+      async () => {
+        const seen = await step('read-stock', readStock);
+        const taken = await step('take-stock', (key) =>
+          compareAndSwap({
+            client: table.client,
+            tableName: table.tableName,
+            key: sku,
+            expectedVersion: seen.version,
+            set: { stock: { N: String(seen.stock - 1) } },
+            writeId: key,
+          }),
+        );
+        return { stock: seen.stock - 1, version: taken.version };
+      },
+      { store, name, key: () => 'order-1' },
+    );
+    const takeStockId = stepRecordId(recordId(name, 'order-1'), 'take-stock');
+    return { sku, handler, readStock, takeStockId };
+  }
+
+  it('recognizes its own write after a crash between compareAndSwap and the step record: stock taken once', async () => {
+    const store = new CrashingStore(table.store);
+    const world = stockWorld(store);
+    await compareAndSwap({ ...table, key: world.sku, expectedVersion: 0, set: { stock: { N: '5' } } });
+    store.crashBefore('recordStep', world.takeStockId);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
+    void world.handler({}, shortContext());
+    await vi.waitFor(() => expect(store.crashed).toBe(1));
+    vi.setSystemTime(start + LEASE_LAPSED_MS);
+
+    const result = await world.handler({}, shortContext());
+
+    expect(result).toEqual({ stock: 4, version: 2 });
+    expect(await world.readStock()).toEqual({ stock: 4, version: 2 });
+  });
+
+  it('fails loudly with VersionConflictError when the stock moved on before the retry, overwriting nothing', async () => {
+    const store = new CrashingStore(table.store);
+    const world = stockWorld(store);
+    await compareAndSwap({ ...table, key: world.sku, expectedVersion: 0, set: { stock: { N: '5' } } });
+    store.crashBefore('recordStep', world.takeStockId);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
+    void world.handler({}, shortContext());
+    await vi.waitFor(() => expect(store.crashed).toBe(1));
+    // Another order takes a unit after ours.
+    await compareAndSwap({ ...table, key: world.sku, expectedVersion: 2, set: { stock: { N: '3' } } });
+    vi.setSystemTime(start + LEASE_LAPSED_MS);
+
+    await expect(world.handler({}, shortContext())).rejects.toBeInstanceOf(VersionConflictError);
+
+    expect(await world.readStock()).toEqual({ stock: 3, version: 3 });
   });
 });
