@@ -74,8 +74,10 @@ export interface CompareAndSwapResult {
   readonly alreadyApplied: boolean;
 }
 
-/** Default attribute names: readable in the user's own tables, where one-letter names would puzzle. */
+// Default attribute names are readable: they live in the user's own tables, where one letter would puzzle.
+/** The attribute holding the version number unless `versionAttribute` names another. */
 export const DEFAULT_VERSION_ATTRIBUTE = 'version';
+/** The attribute holding the last write's id unless `writeIdAttribute` names another. */
 export const DEFAULT_WRITE_ID_ATTRIBUTE = 'versionWriteId';
 
 // Our own placeholders; a caller's update must not reuse them.

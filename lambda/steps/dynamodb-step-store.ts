@@ -32,7 +32,9 @@ const names = { '#e': TTL_ATTRIBUTE };
  * same TTL attribute, same one-letter attributes (`s`, `f`, `o`, `r`, `u`).
  */
 export class DynamoDBStepStore implements StepStore {
+  /** The idempotency table every request goes to. */
   readonly tableName: string;
+  /** The client every request is sent with. */
   readonly client: DynamoDBClient;
 
   constructor(options: DynamoDBStepStoreOptions) {
