@@ -16,6 +16,7 @@ import { startLocalApi, type LocalApi } from '../../scripts/local-api.js';
 
 let api: LocalApi;
 let client: DynamoDBClient;
+const ordersTableVariable = process.env.ORDERS_TABLE_NAME;
 
 beforeAll(async () => {
   const suffix = randomUUID();
@@ -197,7 +198,7 @@ describe('the local API over HTTP', () => {
 });
 
 describe('shutting the local API down', () => {
-  it('closes the server: the port refuses connections', async () => {
+  it('closes the server and restores the environment: the port refuses connections', async () => {
     const { port } = api;
     await api.close();
     const refused = await new Promise<boolean>((resolve) => {
@@ -209,6 +210,7 @@ describe('shutting the local API down', () => {
       socket.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);
-    expect(process.env.ORDERS_TABLE_NAME).toBeUndefined();
+    // The handler's environment is the server's while it runs, and the caller's again after.
+    expect(process.env.ORDERS_TABLE_NAME).toBe(ordersTableVariable);
   });
 });
