@@ -1,0 +1,75 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import { createIdempotencyTable, localClient } from '../scripts/dynamodb-local.js';
+import { benchContext, capture, contender, LIBRARIES, paymentEvent, type BenchHandler, type Library, type PaymentEvent } from './contenders.js';
+import { summarize, type Summary } from './stats.js';
+
+/** Milliseconds per call against DynamoDB Local. */
+export interface LatencyFigures {
+  readonly firstExecution: Summary;
+  readonly replay: Summary;
+}
+
+/** Latency of both libraries and of a bare handler doing one `PutItem`, calls interleaved. */
+export interface LatencyResult {
+  readonly libraries: Record<Library, LatencyFigures>;
+  /** A handler without idempotency that writes one item: one round trip, the reference. */
+  readonly barePutItem: Summary;
+}
+
+async function ms(call: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await call();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Runs `calls` first executions and `calls` replays per library, after `warmupCalls` of each. */
+export async function measureLatency(endpoint: string, calls: number, warmupCalls: number): Promise<LatencyResult> {
+  const client = localClient(endpoint);
+  const stamp = Date.now();
+  const handlers = {} as Record<Library, BenchHandler>;
+  for (const library of LIBRARIES) {
+    const tableName = `bench-latency-${library}-${stamp}`;
+    await createIdempotencyTable(client, tableName);
+    handlers[library] = contender(library, { client, tableName });
+  }
+  const bareTable = `bench-latency-bare-${stamp}`;
+  await createIdempotencyTable(client, bareTable);
+  const bare = middy(async (event: PaymentEvent) => {
+    await client.send(
+      new PutItemCommand({ TableName: bareTable, Item: { id: { S: event.paymentId }, amount: { N: String(event.amountCents) } } }),
+    );
+    return capture(event);
+  }) as unknown as BenchHandler;
+
+  const context = benchContext();
+  const samples = {
+    first: { 'retry-safe': [] as number[], powertools: [] as number[] },
+    replay: { 'retry-safe': [] as number[], powertools: [] as number[] },
+    bare: [] as number[],
+  };
+  for (let i = 0; i < warmupCalls + calls; i++) {
+    const record = i >= warmupCalls;
+    const order = i % 2 === 0 ? LIBRARIES : [...LIBRARIES].reverse();
+    for (const library of order) {
+      const key = `lat-${i}`;
+      const first = await ms(() => handlers[library](paymentEvent(key), context));
+      const replay = await ms(() => handlers[library](paymentEvent(key), context));
+      if (record) {
+        samples.first[library].push(first);
+        samples.replay[library].push(replay);
+      }
+    }
+    const reference = await ms(() => bare(paymentEvent(`bare-${i}`), context));
+    if (record) samples.bare.push(reference);
+  }
+  client.destroy();
+  const figures = (library: Library): LatencyFigures => ({
+    firstExecution: summarize(samples.first[library]),
+    replay: summarize(samples.replay[library]),
+  });
+  return {
+    libraries: { 'retry-safe': figures('retry-safe'), powertools: figures('powertools') },
+    barePutItem: summarize(samples.bare),
+  };
+}

@@ -1,0 +1,161 @@
+import type { BundleFigures } from './bundle.js';
+import type { Library } from './contenders.js';
+import type { CpuFigures } from './cpu.js';
+import type { LatencyResult } from './latency.js';
+import type { RequestFigures } from './requests.js';
+import type { Summary } from './stats.js';
+import type { StormFigures } from './storm.js';
+
+/** Everything one `npm run bench` measured; a section is absent when it was not run. */
+export interface BenchResults {
+  readonly requests?: Record<Library, RequestFigures>;
+  readonly cpu?: { readonly libraries: Record<Library, CpuFigures>; readonly bareMiddy: Summary; readonly calls: number };
+  readonly latency?: LatencyResult & { readonly calls: number };
+  readonly bundles?: BundleFigures & { readonly runs: number };
+  readonly storms?: Record<Library, StormFigures>;
+}
+
+interface Row {
+  readonly metric: string;
+  readonly ours: string;
+  readonly theirs: string;
+  readonly ratio: string;
+  readonly goal: string;
+}
+
+const us = (value: number) => `${value.toFixed(1)} µs`;
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+function ratio(ours: number, theirs: number): string {
+  if (theirs === 0) return ours === 0 ? '1.00' : '—';
+  return (ours / theirs).toFixed(2);
+}
+
+function row(metric: string, ours: number, theirs: number, format: (n: number) => string, goal = ''): Row {
+  return { metric, ours: format(ours), theirs: format(theirs), ratio: ratio(ours, theirs), goal };
+}
+
+function stormSummary(storm: StormFigures): string {
+  const once = storm.runsPerKey.filter((runs) => runs === 1).length;
+  const most = Math.max(...storm.runsPerKey);
+  return `${once}/${storm.keys} keys ran once (max ${most})`;
+}
+
+/** The one table: retry-safe, Powertools, and their ratio (retry-safe ÷ Powertools; lower is better). */
+export function table(results: BenchResults): string {
+  const rows: Row[] = [];
+  const { requests, cpu, latency, bundles, storms } = results;
+  if (requests) {
+    const [o, t] = [requests['retry-safe'], requests.powertools];
+    rows.push(row('DynamoDB requests: first execution', o.firstExecution, t.firstExecution, String, '2'));
+    rows.push(row('DynamoDB requests: replay', o.replay, t.replay, String, '1'));
+    rows.push(row('DynamoDB requests: reused key, other payload', o.mismatch, t.mismatch, String, '1'));
+    rows.push(row('DynamoDB requests: handler throws', o.throws, t.throws, String, '2'));
+    const afterMismatch = (f: RequestFigures) => (f.ranAgainAfterMismatch ? 'ran again' : 'replayed');
+    rows.push({
+      metric: 'Retry of the original after that mismatch',
+      ours: afterMismatch(o),
+      theirs: afterMismatch(t),
+      ratio: '',
+      goal: 'replayed',
+    });
+    rows.push(row('DynamoDB requests: replay, cache on', o.cachedReplay, t.cachedReplay, String, '0'));
+    rows.push(row('Bytes sent to DynamoDB: first execution', o.firstExecutionBodyBytes, t.firstExecutionBodyBytes, (n) => `${n} B`, '≤ 0.8×'));
+    rows.push(row('Record left in the table (item size)', o.itemBytesAtRest, t.itemBytesAtRest, (n) => `${n} B`));
+  }
+  if (cpu) {
+    const [o, t] = [cpu.libraries['retry-safe'], cpu.libraries.powertools];
+    rows.push(row('Library CPU: first execution, median', o.firstExecution.median, t.firstExecution.median, us, '≤ 0.25×'));
+    rows.push(row('Library CPU: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, us, '≤ 0.25×'));
+    rows.push(row('Library CPU: replay, median', o.replay.median, t.replay.median, us, '≤ 0.25×'));
+    rows.push(row('Library CPU: replay, p95', o.replay.p95, t.replay.p95, us, '≤ 0.25×'));
+  }
+  if (latency) {
+    const [o, t] = [latency.libraries['retry-safe'], latency.libraries.powertools];
+    rows.push(row('Latency on DynamoDB Local: first execution, median', o.firstExecution.median, t.firstExecution.median, ms, '≤ 1×'));
+    rows.push(row('Latency on DynamoDB Local: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, ms, '≤ 1×'));
+    rows.push(row('Latency on DynamoDB Local: replay, median', o.replay.median, t.replay.median, ms, '≤ 1×'));
+    rows.push(row('Latency on DynamoDB Local: replay, p95', o.replay.p95, t.replay.p95, ms, '≤ 1×'));
+  }
+  if (bundles) {
+    const [o, t, ref] = [bundles.sizes['retry-safe'], bundles.sizes.powertools, bundles.sizes.reference];
+    rows.push(row('Handler bundle, minified', o.bytes, t.bytes, kb, '≤ 0.2×'));
+    rows.push(row('Handler bundle, minified + gzip', o.gzipBytes, t.gzipBytes, kb));
+    rows.push(row('Bundle added over the reference handler', o.bytes - ref.bytes, t.bytes - ref.bytes, kb));
+    const added = (load: Record<'retry-safe' | 'powertools' | 'reference', Summary>, library: Library) =>
+      load[library].median - load.reference.median;
+    rows.push(
+      row('Load time added over the reference, wall (median)', added(bundles.loadMs, 'retry-safe'), added(bundles.loadMs, 'powertools'), ms, '≤ 0.5×'),
+    );
+    rows.push(
+      row('Load time added over the reference, CPU (median)', added(bundles.loadCpuMs, 'retry-safe'), added(bundles.loadCpuMs, 'powertools'), ms, '≤ 0.5×'),
+    );
+  }
+  if (storms) {
+    const [o, t] = [storms['retry-safe'], storms.powertools];
+    rows.push({
+      metric: `Storm: ${o.concurrency} concurrent calls × ${o.keys} new keys`,
+      ours: stormSummary(o),
+      theirs: stormSummary(t),
+      ratio: '',
+      goal: 'all once',
+    });
+  }
+  const header = '| metric | retry-safe | Powertools | ratio | goal |\n| --- | ---: | ---: | ---: | ---: |';
+  return [header, ...rows.map((r) => `| ${r.metric} | ${r.ours} | ${r.theirs} | ${r.ratio} | ${r.goal} |`)].join('\n');
+}
+
+/** Details under the table: what each scenario sent, what was bundled, how storms ended. */
+export function details(results: BenchResults): string {
+  const lines: string[] = [];
+  const { requests, cpu, latency, bundles, storms } = results;
+  if (requests) {
+    lines.push('Requests per scenario (counted by a middleware on each SDK client, every attempt):', '');
+    for (const library of ['retry-safe', 'powertools'] as const) {
+      const ops = Object.entries(requests[library].operations).map(([scenario, op]) => `${scenario}: ${op}`);
+      lines.push(`- ${library}: ${ops.join('; ')}. Record at rest: ${requests[library].attributesAtRest.join(', ')}.`);
+    }
+    lines.push('');
+  }
+  if (cpu) {
+    lines.push(
+      `Library CPU: ${cpu.calls} measured calls per library and scenario after a warm-up, blocks interleaved; ` +
+        `the time inside the in-process \`send\` is subtracted. Both run under Middy; a bare Middy handler ` +
+        `takes ${us(cpu.bareMiddy.median)} (median) of each figure.`,
+      '',
+    );
+  }
+  if (latency) {
+    lines.push(
+      `Latency: ${latency.calls} calls per library and scenario, interleaved. Reference, a bare handler doing one ` +
+        `PutItem: median ${ms(latency.barePutItem.median)}, p95 ${ms(latency.barePutItem.p95)}.`,
+      '',
+    );
+  }
+  if (bundles) {
+    const load = bundles.loadMs;
+    const cpuLoad = bundles.loadCpuMs;
+    lines.push(
+      `Bundles: esbuild, minified ESM, Node 20, \`@aws-sdk/*\` external. Reference handler (Middy and one PutItem): ` +
+        `${kb(bundles.sizes.reference.bytes)}. Load (import in a fresh node, median of ${bundles.runs}): ` +
+        `retry-safe ${ms(load['retry-safe'].median)}, Powertools ${ms(load.powertools.median)}, reference ${ms(load.reference.median)}; ` +
+        `CPU: ${ms(cpuLoad['retry-safe'].median)}, ${ms(cpuLoad.powertools.median)}, ${ms(cpuLoad.reference.median)}. ` +
+        'Each process loads `@aws-sdk/client-dynamodb` before the clock starts, as all three import it.',
+      `retry-safe modules in its bundle: ${bundles.sizes['retry-safe'].ownInputs.join(', ')}.`,
+      '',
+    );
+  }
+  if (storms) {
+    for (const library of ['retry-safe', 'powertools'] as const) {
+      const s = storms[library];
+      const errors = Object.entries(s.otherErrors).map(([name, n]) => `${n} ${name}`).join(', ') || 'none';
+      lines.push(
+        `- Storm, ${library}: runs per key ${s.runsPerKey.join(' ')}; ${s.succeeded} calls returned a result, ` +
+          `${s.inProgress} were told the key was in progress, other errors: ${errors}.`,
+      );
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
