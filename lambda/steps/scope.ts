@@ -65,7 +65,8 @@ export function stepScope(stepName: string, context: unknown): StepScope {
     throw new IdempotencyError(
       `step(${JSON.stringify(stepName)}) was called outside an idempotent execution: call it from a handler ` +
         'wrapped by makeIdempotent(), or, under the idempotency() or httpIdempotency() Middy middleware, ' +
-        "pass the handler's context: step(name, fn, { context })",
+        "pass the handler's context: step(name, fn, { context }). A request without a key under required: false " +
+        'has no execution either',
     );
   }
   let scope = scopes.get(execution);

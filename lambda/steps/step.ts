@@ -197,7 +197,7 @@ async function runAtMostOnce<T>(call: StepCall<T>): Promise<T> {
   }
   const written = await withBackoff(call, () => call.store.finishStep(finished, execution.owner));
   if (written === false) {
-    execution.logger.warn('retry-safe: step start lost before its outcome was recorded; the result is not stored', {
+    execution.logger.warn('retry-safe: step outcome not written: the step is no longer started by this execution', {
       id: call.id,
       step: call.name,
     });

@@ -470,6 +470,19 @@ describe('the execution a step belongs to', () => {
     expect((after as Error).message).toMatch(/outside an idempotent execution/);
   });
 
+  it('rejects step() in a request that bypassed idempotency for lack of a key, saying why', async () => {
+    const charge = vi.fn();
+    const handler = makeIdempotent(async () => step('charge', charge), {
+      store: table.store,
+      name: `bypass-${randomUUID()}`,
+      key: () => undefined,
+      required: false,
+    });
+
+    await expect(handler({}, lambdaContext())).rejects.toThrow(/without a key under required: false/);
+    expect(charge).not.toHaveBeenCalled();
+  });
+
   it('rejects an invalid step name with a clear error before touching the table', async () => {
     const handler = makeIdempotent(async () => step('', () => 'x'), {
       store: table.store,
