@@ -1,3 +1,5 @@
+import { canonicalJson } from '../core/canonical-json.js';
+import { IdempotencyError } from '../core/errors.js';
 import type { HttpRequestView } from './http-event.js';
 
 /** What must be identical when a key is reused, as a JSON value the engine hashes canonically. */
@@ -29,7 +31,7 @@ function bodyFingerprint(request: HttpRequestView): BodyFingerprint {
   const { body } = request;
   if (body === undefined || body === null || body === '') return { none: true };
   // A body-parsing middleware registered earlier may already have replaced the text with a value.
-  if (typeof body !== 'string') return { json: body };
+  if (typeof body !== 'string') return canonicalizable(body) ? { json: body } : { bytes: jsonBytes(body) };
   const bytes = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   if (bytes.length === 0) return { none: true };
   const json = parseJsonExactly(bytes);
@@ -52,7 +54,34 @@ function parseJsonExactly(bytes: Buffer): { value: unknown } | typeof NOT_JSON {
   } catch {
     return NOT_JSON;
   }
-  return numbersSurviveParsing(text) ? { value } : NOT_JSON;
+  return numbersSurviveParsing(text) && !LONE_SURROGATE_ESCAPE.test(text) ? { value } : NOT_JSON;
+}
+
+// `\ud800`-style escapes may decode to lone surrogates, which canonical JSON (RFC 8785) cannot
+// express. Such bodies (rare: escaped emoji, or garbage) are compared byte for byte instead.
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+function canonicalizable(value: unknown): boolean {
+  try {
+    canonicalJson(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** JSON text of a value canonical JSON refused (lone surrogates, BigInts), as base64. */
+function jsonBytes(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  } catch (error) {
+    // Only a cycle gets here, and no client can send one: a middleware built this body.
+    throw new IdempotencyError('the request body set by an earlier middleware is not JSON-representable', {
+      cause: error,
+    });
+  }
+  return Buffer.from(text ?? '', 'utf8').toString('base64');
 }
 
 // 15 significant decimal digits always survive a round trip through a double (DBL_DIG).

@@ -366,6 +366,15 @@ describe('httpIdempotency edge cases', () => {
     expect(handler).toHaveBeenCalledTimes(1);
   });
 
+  it('runs and replays a JSON body with a lone surrogate escape, not a crash', async () => {
+    const { call, handler } = app();
+    const key = randomUUID();
+    const body = '{"note":"\\udc00"}';
+    expect((await call(SHAPES[1][1](post(key, body)))).statusCode).toBe(201);
+    expect(header(await call(SHAPES[1][1](post(key, body))), 'Idempotent-Replayed')).toBe('true');
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
   it('answers 400, not a crash, for a REST event whose header maps are null (no headers sent)', async () => {
     const { call, handler } = app();
     const event = { ...SHAPES[0][1](post(undefined)), headers: null, multiValueHeaders: null } as unknown as HttpEvent;

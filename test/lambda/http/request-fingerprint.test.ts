@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { hashCanonical } from '../../../lambda/core/hash.js';
 import { readHttpEvent } from '../../../lambda/http/http-event.js';
 import { requestFingerprint } from '../../../lambda/http/request-fingerprint.js';
-import { SHAPES, type RequestSpec } from './events.js';
+import { IdempotencyError } from '../../../lambda/index.js';
+import { httpV2, SHAPES, type RequestSpec } from './events.js';
 
 describe.each(SHAPES)('requestFingerprint on a %s event', (_, build) => {
   const hash = (spec: RequestSpec) => hashCanonical(requestFingerprint(readHttpEvent(build(spec))));
@@ -56,7 +57,33 @@ describe.each(SHAPES)('requestFingerprint on a %s event', (_, build) => {
     );
   });
 
+  it('compares a JSON body whose escapes decode to a lone surrogate byte for byte, instead of failing', () => {
+    const lone = { ...order, body: '{"note":"\\ud800"}' };
+    expect(hash(lone)).toBe(hash({ ...lone }));
+    expect(hash(lone)).not.toBe(hash({ ...order, body: '{"note":"\\ud801"}' }));
+  });
+
   it('treats an absent body and an empty one alike', () => {
     expect(hash({ ...order, body: '' })).toBe(hash({ method: 'POST', path: '/orders' }));
+  });
+});
+
+describe('requestFingerprint on a body an earlier middleware parsed', () => {
+  const view = (body: unknown) => ({ ...readHttpEvent(httpV2({ method: 'POST', path: '/orders' })), body });
+
+  it('hashes a parsed object as canonical JSON', () => {
+    expect(hashCanonical(requestFingerprint(view({ b: 1, a: 2 })))).toBe(hashCanonical(requestFingerprint(view({ a: 2, b: 1 }))));
+  });
+
+  it('still tells apart values canonical JSON cannot hold (lone surrogates, BigInts)', () => {
+    const fp = (body: unknown) => hashCanonical(requestFingerprint(view(body)));
+    expect(fp({ note: '\ud800' })).not.toBe(fp({ note: '\ud801' }));
+    expect(fp({ amount: 12345678901234567890n })).not.toBe(fp({ amount: 12345678901234567891n }));
+  });
+
+  it('rejects a cyclic body with an IdempotencyError naming the middleware as the cause', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => requestFingerprint(view(cyclic))).toThrow(IdempotencyError);
   });
 });
