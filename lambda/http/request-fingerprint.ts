@@ -22,7 +22,17 @@ export type BodyFingerprint = { readonly json: unknown } | { readonly bytes: str
  * volatile envelope fields (request id, timestamps, trace headers) cannot cause a mismatch.
  */
 export function requestFingerprint(request: HttpRequestView): RequestFingerprint {
-  return { method: request.method, path: request.path, query: request.query, body: bodyFingerprint(request) };
+  const query: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(request.query)) query[wellFormed(name)] = values.map(wellFormed);
+  return { method: wellFormed(request.method), path: wellFormed(request.path), query, body: bodyFingerprint(request) };
+}
+
+/**
+ * A string canonical JSON can hold: lone surrogates (which it rejects) are written as JSON
+ * escapes, so two different malformed values still differ.
+ */
+function wellFormed(value: string): string {
+  return (value as unknown as { isWellFormed(): boolean }).isWellFormed() ? value : JSON.stringify(value);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -63,6 +63,14 @@ describe.each(SHAPES)('requestFingerprint on a %s event', (_, build) => {
     expect(hash(lone)).not.toBe(hash({ ...order, body: '{"note":"\\ud801"}' }));
   });
 
+  it('tells apart paths and query values with different lone surrogates, instead of failing', () => {
+    expect(hash({ ...order, path: '/orders/\ud800' })).not.toBe(hash({ ...order, path: '/orders/\ud801' }));
+    // v2 carries the raw query string, whose decoding replaces malformed UTF-8: nothing to tell apart there.
+    if (!('rawQueryString' in build({}))) {
+      expect(hash({ ...order, query: { q: ['\udc00'] } })).not.toBe(hash({ ...order, query: { q: ['\udc01'] } }));
+    }
+  });
+
   it('treats an absent body and an empty one alike', () => {
     expect(hash({ ...order, body: '' })).toBe(hash({ method: 'POST', path: '/orders' }));
   });
