@@ -150,9 +150,10 @@ export function details(results: BenchResults): string {
     for (const library of ['retry-safe', 'powertools'] as const) {
       const s = storms[library];
       const errors = Object.entries(s.otherErrors).map(([name, n]) => `${n} ${name}`).join(', ') || 'none';
+      const sent = Object.entries(s.requests).map(([op, n]) => `${n} ${op}`).join(', ');
       lines.push(
         `- Storm, ${library}: runs per key ${s.runsPerKey.join(' ')}; ${s.succeeded} calls returned a result, ` +
-          `${s.inProgress} were told the key was in progress, other errors: ${errors}.`,
+          `${s.inProgress} were told the key was in progress, other errors: ${errors}. Requests: ${sent}.`,
       );
     }
     lines.push('');

@@ -1,5 +1,6 @@
 import { createIdempotencyTable, localClient } from '../scripts/dynamodb-local.js';
 import { benchContext, capture, contender, type Library, type PaymentEvent } from './contenders.js';
+import { countRequests } from './request-counter.js';
 
 /** What a storm of concurrent invocations of one new key did, over many keys. */
 export interface StormFigures {
@@ -13,6 +14,8 @@ export interface StormFigures {
   readonly inProgress: number;
   /** Any other failure, by error name. */
   readonly otherErrors: Readonly<Record<string, number>>;
+  /** DynamoDB requests over the whole storm, by operation. */
+  readonly requests: Readonly<Record<string, number>>;
 }
 
 const IN_PROGRESS_ERRORS = new Set(['IdempotencyInProgressError', 'IdempotencyAlreadyInProgressError']);
@@ -29,6 +32,7 @@ export async function measureStorm(
   const client = localClient(endpoint);
   const tableName = `bench-storm-${library}-${Date.now()}`;
   await createIdempotencyTable(client, tableName);
+  const counter = countRequests(client);
   const runs = new Map<string, number>();
   const work = async (event: PaymentEvent) => {
     runs.set(event.paymentId, (runs.get(event.paymentId) ?? 0) + 1);
@@ -56,7 +60,8 @@ export async function measureStorm(
     runsPerKey.push(runs.get(key) ?? 0);
   }
   client.destroy();
-  return { keys: options.keys, concurrency: options.concurrency, runsPerKey, succeeded, inProgress, otherErrors };
+  const requests = { ...counter.count.byOperation };
+  return { keys: options.keys, concurrency: options.concurrency, runsPerKey, succeeded, inProgress, otherErrors, requests };
 }
 
 function stormEvent(paymentId: string): PaymentEvent {
