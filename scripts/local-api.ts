@@ -44,6 +44,8 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
+const TIMED_OUT = Symbol('timed out');
+
 type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 
 // The handler module reads its configuration once, when imported; one configuration per process.
@@ -76,7 +78,18 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       return;
     }
     const event = toHttpApiEvent(request, body);
-    const result = await handler(event, lambdaContext(functionName, event.requestContext.requestId, timeoutMs));
+    const invocation = handler(event, lambdaContext(functionName, event.requestContext.requestId, timeoutMs));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+    });
+    const result = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
+    if (result === TIMED_OUT) {
+      // What API Gateway answers when the integration outlives its timeout.
+      response.writeHead(504, { 'content-type': 'application/json' }).end('{"message":"Endpoint request timed out"}');
+      invocation.catch(onHandlerError);
+      return;
+    }
     writeResult(response, result);
   }
 
