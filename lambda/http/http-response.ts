@@ -8,11 +8,17 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 /** A proxy-integration response, the shape every supported event source accepts. */
 export interface HttpResponse {
   statusCode: number;
+  /** ALB only: the status line's text, e.g. `409 Conflict`. @default - the service's standard text */
   statusDescription?: string;
+  /** One value per header. @default - no headers */
   headers?: Record<string, string | number | boolean>;
+  /** Several values per header (REST APIs; ALBs with multi-value headers on). @default - none */
   multiValueHeaders?: Record<string, Array<string | number | boolean>>;
+  /** HTTP API and Function URL only: `Set-Cookie` values. @default - none */
   cookies?: string[];
+  /** The body as text, or as base64 when `isBase64Encoded`. @default - an empty body */
   body?: string;
+  /** Whether `body` is base64 (binary). @default false */
   isBase64Encoded?: boolean;
 }
 
