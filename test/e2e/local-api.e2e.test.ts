@@ -84,6 +84,16 @@ describe('the local API over HTTP', () => {
     expect(await read.json()).toEqual({ ...ORDER, id: order.id, createdAt: expect.any(String) });
   });
 
+  it('decodes a binary (base64) body before comparing it: the same bytes sent as text replay', async () => {
+    const key = randomUUID();
+    const bytes = JSON.stringify(ORDER);
+    const binary = await post(key, bytes, { 'content-type': 'application/octet-stream' });
+    expect(binary.response.status).toBe(201);
+    const text = await post(key, bytes, { 'content-type': 'application/json' });
+    expect(text.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(text.text).toBe(binary.text);
+  });
+
   it('treats a quoted key and the same bare key as one key', async () => {
     const key = randomUUID();
     await post(key);
