@@ -32,8 +32,25 @@ function ratio(ours: number, theirs: number): string {
   return (ours / theirs).toFixed(2);
 }
 
-function row(metric: string, ours: number, theirs: number, format: (n: number) => string, goal = ''): Row {
-  return { metric, ours: format(ours), theirs: format(theirs), ratio: ratio(ours, theirs), goal };
+/** A goal from issue 6, and whether a measurement meets it. */
+interface Goal {
+  readonly text: string;
+  met(ours: number, theirs: number): boolean;
+}
+
+const exactly = (value: number): Goal => ({ text: String(value), met: (ours) => ours === value });
+const ratioAtMost = (max: number): Goal => ({
+  text: `≤ ${max}×`,
+  met: (ours, theirs) => theirs > 0 && ours / theirs <= max,
+});
+
+function verdict(text: string, met: boolean): string {
+  return `${text} ${met ? '✓' : '✗'}`;
+}
+
+function row(metric: string, ours: number, theirs: number, format: (n: number) => string, goal?: Goal): Row {
+  const goalText = goal ? verdict(goal.text, goal.met(ours, theirs)) : '';
+  return { metric, ours: format(ours), theirs: format(theirs), ratio: ratio(ours, theirs), goal: goalText };
 }
 
 function stormSummary(storm: StormFigures): string {
@@ -48,48 +65,48 @@ export function table(results: BenchResults): string {
   const { requests, cpu, latency, bundles, storms } = results;
   if (requests) {
     const [o, t] = [requests['retry-safe'], requests.powertools];
-    rows.push(row('DynamoDB requests: first execution', o.firstExecution, t.firstExecution, String, '2'));
-    rows.push(row('DynamoDB requests: replay', o.replay, t.replay, String, '1'));
-    rows.push(row('DynamoDB requests: reused key, other payload', o.mismatch, t.mismatch, String, '1'));
-    rows.push(row('DynamoDB requests: handler throws', o.throws, t.throws, String, '2'));
+    rows.push(row('DynamoDB requests: first execution', o.firstExecution, t.firstExecution, String, exactly(2)));
+    rows.push(row('DynamoDB requests: replay', o.replay, t.replay, String, exactly(1)));
+    rows.push(row('DynamoDB requests: reused key, other payload', o.mismatch, t.mismatch, String, exactly(1)));
+    rows.push(row('DynamoDB requests: handler throws', o.throws, t.throws, String, exactly(2)));
     const afterMismatch = (f: RequestFigures) => (f.ranAgainAfterMismatch ? 'ran again' : 'replayed');
     rows.push({
       metric: 'Retry of the original after that mismatch',
       ours: afterMismatch(o),
       theirs: afterMismatch(t),
       ratio: '',
-      goal: 'replayed',
+      goal: verdict('replayed', !o.ranAgainAfterMismatch),
     });
-    rows.push(row('DynamoDB requests: replay, cache on', o.cachedReplay, t.cachedReplay, String, '0'));
-    rows.push(row('Bytes sent to DynamoDB: first execution', o.firstExecutionBodyBytes, t.firstExecutionBodyBytes, (n) => `${n} B`, '≤ 0.8×'));
+    rows.push(row('DynamoDB requests: replay, cache on', o.cachedReplay, t.cachedReplay, String, exactly(0)));
+    rows.push(row('Bytes sent to DynamoDB: first execution', o.firstExecutionBodyBytes, t.firstExecutionBodyBytes, (n) => `${n} B`, ratioAtMost(0.8)));
     rows.push(row('Record left in the table (item size)', o.itemBytesAtRest, t.itemBytesAtRest, (n) => `${n} B`));
   }
   if (cpu) {
     const [o, t] = [cpu.libraries['retry-safe'], cpu.libraries.powertools];
-    rows.push(row('Library CPU: first execution, median', o.firstExecution.median, t.firstExecution.median, us, '≤ 0.25×'));
-    rows.push(row('Library CPU: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, us, '≤ 0.25×'));
-    rows.push(row('Library CPU: replay, median', o.replay.median, t.replay.median, us, '≤ 0.25×'));
-    rows.push(row('Library CPU: replay, p95', o.replay.p95, t.replay.p95, us, '≤ 0.25×'));
+    rows.push(row('Library CPU: first execution, median', o.firstExecution.median, t.firstExecution.median, us, ratioAtMost(0.25)));
+    rows.push(row('Library CPU: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, us, ratioAtMost(0.25)));
+    rows.push(row('Library CPU: replay, median', o.replay.median, t.replay.median, us, ratioAtMost(0.25)));
+    rows.push(row('Library CPU: replay, p95', o.replay.p95, t.replay.p95, us, ratioAtMost(0.25)));
   }
   if (latency) {
     const [o, t] = [latency.libraries['retry-safe'], latency.libraries.powertools];
-    rows.push(row('Latency on DynamoDB Local: first execution, median', o.firstExecution.median, t.firstExecution.median, ms, '≤ 1×'));
-    rows.push(row('Latency on DynamoDB Local: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, ms, '≤ 1×'));
-    rows.push(row('Latency on DynamoDB Local: replay, median', o.replay.median, t.replay.median, ms, '≤ 1×'));
-    rows.push(row('Latency on DynamoDB Local: replay, p95', o.replay.p95, t.replay.p95, ms, '≤ 1×'));
+    rows.push(row('Latency on DynamoDB Local: first execution, median', o.firstExecution.median, t.firstExecution.median, ms, ratioAtMost(1)));
+    rows.push(row('Latency on DynamoDB Local: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, ms, ratioAtMost(1)));
+    rows.push(row('Latency on DynamoDB Local: replay, median', o.replay.median, t.replay.median, ms, ratioAtMost(1)));
+    rows.push(row('Latency on DynamoDB Local: replay, p95', o.replay.p95, t.replay.p95, ms, ratioAtMost(1)));
   }
   if (bundles) {
     const [o, t, ref] = [bundles.sizes['retry-safe'], bundles.sizes.powertools, bundles.sizes.reference];
-    rows.push(row('Handler bundle, minified', o.bytes, t.bytes, kb, '≤ 0.2×'));
+    rows.push(row('Handler bundle, minified', o.bytes, t.bytes, kb, ratioAtMost(0.2)));
     rows.push(row('Handler bundle, minified + gzip', o.gzipBytes, t.gzipBytes, kb));
     rows.push(row('Bundle added over the reference handler', o.bytes - ref.bytes, t.bytes - ref.bytes, kb));
     const added = (load: Record<'retry-safe' | 'powertools' | 'reference', Summary>, library: Library) =>
       load[library].median - load.reference.median;
     rows.push(
-      row('Load time added over the reference, wall (median)', added(bundles.loadMs, 'retry-safe'), added(bundles.loadMs, 'powertools'), ms, '≤ 0.5×'),
+      row('Load time added over the reference, wall (median)', added(bundles.loadMs, 'retry-safe'), added(bundles.loadMs, 'powertools'), ms, ratioAtMost(0.5)),
     );
     rows.push(
-      row('Load time added over the reference, CPU (median)', added(bundles.loadCpuMs, 'retry-safe'), added(bundles.loadCpuMs, 'powertools'), ms, '≤ 0.5×'),
+      row('Load time added over the reference, CPU (median)', added(bundles.loadCpuMs, 'retry-safe'), added(bundles.loadCpuMs, 'powertools'), ms, ratioAtMost(0.5)),
     );
   }
   if (storms) {
@@ -99,11 +116,46 @@ export function table(results: BenchResults): string {
       ours: stormSummary(o),
       theirs: stormSummary(t),
       ratio: '',
-      goal: 'all once',
+      goal: verdict('all once', o.runsPerKey.every((runs) => runs === 1)),
     });
   }
   const header = '| metric | retry-safe | Powertools | ratio | goal |\n| --- | ---: | ---: | ---: | ---: |';
   return [header, ...rows.map((r) => `| ${r.metric} | ${r.ours} | ${r.theirs} | ${r.ratio} | ${r.goal} |`)].join('\n');
+}
+
+/**
+ * Plain statements of what the run showed about correctness, drawn from the measurements
+ * (nothing here is printed unless the numbers above show it).
+ */
+export function findings(results: BenchResults): string {
+  const lines: string[] = [];
+  const pt = results.requests?.powertools;
+  const ptStorm = results.storms?.powertools;
+  const rsStorm = results.storms?.['retry-safe'];
+  if (pt?.ranAgainAfterMismatch) {
+    lines.push(
+      '- Powertools (Middy middleware): a reused key with another payload is rejected, but the ' +
+        'rejection also sends a `DeleteItem` for the stored record, so the next retry of the original ' +
+        'request ran the handler again. Its `onError` hook deletes the record whenever its own `before` ' +
+        'hook threw, without a condition.',
+    );
+  }
+  if (ptStorm && (ptStorm.requests.DeleteItem ?? 0) > 0) {
+    const repeated = ptStorm.runsPerKey.filter((runs) => runs > 1).length;
+    lines.push(
+      `- Powertools storm: the ${ptStorm.inProgress} invocations told "already in progress" sent ` +
+        `${ptStorm.requests.DeleteItem} \`DeleteItem\` requests between them, deleting the running claim, so ` +
+        `${repeated} of ${ptStorm.keys} keys ran more than once (up to ${Math.max(...ptStorm.runsPerKey)} times).`,
+    );
+  }
+  if (rsStorm) {
+    const once = rsStorm.runsPerKey.every((runs) => runs === 1);
+    lines.push(
+      `- retry-safe storm: ${once ? 'every key ran exactly once' : 'SOME KEYS DID NOT RUN EXACTLY ONCE'}; ` +
+        `${rsStorm.requests.DeleteItem ?? 0} \`DeleteItem\` requests (release is conditional on the owner token).`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Details under the table: what each scenario sent, what was bundled, how storms ended. */

@@ -3,6 +3,7 @@
  * Options: `--only=requests,cpu,latency,bundle,storm` to run some sections; `--write` to write
  * `bench/results.md`; `--quick` for fewer calls (a smoke run, not for publishing).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type as osType, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,7 +13,7 @@ import { measureBundles } from './bundle.js';
 import { LIBRARIES, type Library } from './contenders.js';
 import { measureBareMiddy, measureCpu } from './cpu.js';
 import { measureLatency } from './latency.js';
-import { details, table, type BenchResults } from './report.js';
+import { details, findings, table, type BenchResults } from './report.js';
 import { measureRequests, type RequestFigures } from './requests.js';
 import { measureStorm, type StormFigures } from './storm.js';
 
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
     await local?.stop();
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  const output = `${table(results)}\n\n${details(results)}`;
+  const output = [table(results), findings(results), details(results)].filter(Boolean).join('\n\n');
   process.stdout.write(`\n${output}\n(${seconds} s)\n`);
   if (write) {
     const file = join(ROOT, 'bench', 'results.md');
@@ -95,6 +96,17 @@ async function main(): Promise<void> {
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** The commit measured, and whether the working tree differed from it. */
+function commit(): string {
+  const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: ROOT, encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'lambda', 'bench', 'package.json').length > 0;
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' plus uncommitted changes' : ''}`;
+  } catch {
+    return 'an unknown commit (no git)';
+  }
+}
+
 function versionOf(packageJson: string): string {
   return (JSON.parse(readFileSync(join(ROOT, packageJson), 'utf8')) as { version: string }).version;
 }
@@ -102,7 +114,7 @@ function versionOf(packageJson: string): string {
 function resultsPage(output: string, seconds: string): string {
   const cpu = cpus();
   const versions = [
-    `retry-safe ${versionOf('package.json')} (this commit)`,
+    `retry-safe ${versionOf('package.json')} at ${commit()}`,
     `@aws-lambda-powertools/idempotency ${versionOf('node_modules/@aws-lambda-powertools/idempotency/package.json')}`,
     `@middy/core ${versionOf('node_modules/@middy/core/package.json')}`,
     `@aws-sdk/client-dynamodb ${versionOf('node_modules/@aws-sdk/client-dynamodb/package.json')}`,
