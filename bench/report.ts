@@ -171,10 +171,16 @@ export function details(results: BenchResults): string {
     lines.push('');
   }
   if (cpu) {
+    const withoutMiddy = (scenario: keyof CpuFigures) =>
+      ratio(
+        cpu.libraries['retry-safe'][scenario].median - cpu.bareMiddy.median,
+        cpu.libraries.powertools[scenario].median - cpu.bareMiddy.median,
+      );
     lines.push(
       `Library CPU: ${cpu.calls} measured calls per library and scenario after a warm-up, blocks interleaved; ` +
         `the time inside the in-process \`send\` is subtracted. Both run under Middy; a bare Middy handler ` +
-        `takes ${us(cpu.bareMiddy.median)} (median) of each figure.`,
+        `takes ${us(cpu.bareMiddy.median)} (median) of each figure. Without it, the median ratios are ` +
+        `${withoutMiddy('firstExecution')} (first execution) and ${withoutMiddy('replay')} (replay).`,
       '',
     );
   }

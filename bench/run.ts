@@ -51,6 +51,17 @@ async function main(): Promise<void> {
   } = {};
   let local: DynamoDBLocal | undefined;
   try {
+    // In-process sections first, before DynamoDB Local's JVM is running alongside, and before
+    // the libraries' code has seen a real client (both would only add noise to CPU figures).
+    if (wants('cpu')) {
+      log(`library CPU, ${SIZES.cpuCalls} calls per library and scenario`);
+      const libraries = await measureCpu({ calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 });
+      results.cpu = { libraries, bareMiddy: await measureBareMiddy(SIZES.cpuCalls), calls: SIZES.cpuCalls };
+    }
+    if (wants('bundle')) {
+      log(`bundles, and load time over ${SIZES.loadRuns} fresh processes each`);
+      results.bundles = { ...(await measureBundles(SIZES.loadRuns)), runs: SIZES.loadRuns };
+    }
     if (wants('requests') || wants('latency') || wants('storm')) {
       log('starting DynamoDB Local');
       local = await startDynamoDBLocal();
@@ -60,19 +71,10 @@ async function main(): Promise<void> {
       const endpoint = local.endpoint;
       results.requests = await perLibrary<RequestFigures>((library) => measureRequests(library, endpoint));
     }
-    if (wants('cpu')) {
-      log(`library CPU, ${SIZES.cpuCalls} calls per library and scenario`);
-      const libraries = await measureCpu({ calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 });
-      results.cpu = { libraries, bareMiddy: await measureBareMiddy(SIZES.cpuCalls), calls: SIZES.cpuCalls };
-    }
     if (wants('latency') && local) {
       log(`latency on DynamoDB Local, ${SIZES.latencyCalls} calls per library and scenario`);
       const latency = await measureLatency(local.endpoint, SIZES.latencyCalls, SIZES.latencyWarmup);
       results.latency = { ...latency, calls: SIZES.latencyCalls };
-    }
-    if (wants('bundle')) {
-      log(`bundles, and load time over ${SIZES.loadRuns} fresh processes each`);
-      results.bundles = { ...(await measureBundles(SIZES.loadRuns)), runs: SIZES.loadRuns };
     }
     if (wants('storm') && local) {
       log(`storm: 50 concurrent calls on each of ${SIZES.stormKeys} new keys`);
