@@ -201,6 +201,9 @@ export function details(results: BenchResults): string {
         `CPU: ${ms(cpuLoad['retry-safe'].median)}, ${ms(cpuLoad.powertools.median)}, ${ms(cpuLoad.reference.median)}. ` +
         'Each process loads `@aws-sdk/client-dynamodb` before the clock starts, as all three import it.',
       `retry-safe modules in its bundle: ${bundles.sizes['retry-safe'].ownInputs.join(', ')}.`,
+      `Of the HTTP and step modules, tree-shaking kept: ${
+        bundles.sizes['retry-safe'].ownInputs.filter((input) => /^lambda\/(http|steps)\//.test(input)).join(', ') || 'none'
+      }.`,
       '',
     );
   }
