@@ -23,18 +23,25 @@ export interface RequestFigures {
   readonly operations: Readonly<Record<string, string>>;
 }
 
-/** DynamoDB's item size: attribute name bytes plus value bytes (numbers approximated by their digits). */
+/** DynamoDB's item size: each attribute's name bytes plus its value's size. */
 export function itemSize(item: Record<string, AttributeValue>): number {
   let bytes = 0;
-  for (const [name, value] of Object.entries(item)) {
-    bytes += Buffer.byteLength(name);
-    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
-    else if (value.N !== undefined) bytes += Math.ceil(value.N.replace(/^-|\..*$/g, '').length / 2) + 1;
-    else if (value.B !== undefined) bytes += value.B.byteLength;
-    else if (value.BOOL !== undefined || value.NULL !== undefined) bytes += 1;
-    else bytes += Buffer.byteLength(JSON.stringify(value)); // M, L: rough, neither library writes them
-  }
+  for (const [name, value] of Object.entries(item)) bytes += Buffer.byteLength(name) + valueSize(value);
   return bytes;
+}
+
+/** A value's size by DynamoDB's published rules (numbers: about one byte per two digits, plus one). */
+function valueSize(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/[-.]/g, '').length / 2) + 1;
+  if (value.B !== undefined) return value.B.byteLength;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  // Maps and lists: 3 bytes, plus 1 byte and the name (maps) for each element.
+  if (value.M !== undefined) {
+    return Object.entries(value.M).reduce((sum, [name, v]) => sum + Buffer.byteLength(name) + valueSize(v) + 1, 3);
+  }
+  if (value.L !== undefined) return value.L.reduce((sum, v) => sum + valueSize(v) + 1, 3);
+  throw new Error(`itemSize: unsupported attribute value ${JSON.stringify(value)}`);
 }
 
 function operations(count: RequestCount): string {
