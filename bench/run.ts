@@ -133,7 +133,9 @@ function resultsPage(output: string, seconds: string): string {
     'Ratio is retry-safe ÷ Powertools: lower is better for retry-safe. Both libraries run the same',
     'Middy handler and event (a ~600-byte payment), keyed by `paymentId`, with the whole event as',
     'the payload fingerprint (retry-safe\'s default; Powertools with `payloadValidationJmesPath: "@"`),',
-    'each against its own table in the same DynamoDB Local.',
+    'each against its own table in the same DynamoDB Local. Both tables have the same schema, partition',
+    'key `id` and TTL on `expiration`, which is also Powertools\' default (it adds the attributes `status`,',
+    '`in_progress_expiration`, `data` and `validation`).',
     '',
     output,
   ].join('\n');
