@@ -1,24 +1,96 @@
 import { randomUUID } from 'node:crypto';
+import { step } from '../steps/step.js';
+import { VersionConflictError } from '../steps/errors.js';
 import type { HttpResponse } from '../http/http-response.js';
-import { parseOrderInput } from './order-input.js';
+import { startFulfilment } from './fulfilment.js';
+import { readStock, stockOf, takeStock } from './inventory.js';
+import { sendEmail } from './mailer.js';
+import { parseOrderInput, type OrderInput } from './order-input.js';
 import { putOrder, type Order, type OrdersTable } from './orders-table.js';
+import { chargeCard, PaymentDeclinedError, refundCharge, type Charge } from './payment-provider.js';
 import { json, problemJson } from './responses.js';
 
 /**
- * `POST /orders`: validates the body and creates the order. A realistic stand-in for a
- * payment API: it runs once per Idempotency-Key because `httpIdempotency()` wraps it.
- * Later steps of a multi-step order (charge, email, inventory, fulfilment) go here, after the
- * input is valid and in order, each writing what it did before the response is returned.
+ * `POST /orders`, the essay's order: check the stock, charge the card, take the stock, save the
+ * order, send the confirmation, start fulfilment. `httpIdempotency()` runs it once per
+ * Idempotency-Key; each side effect is a `step`, so a retry after a crash skips the ones that
+ * completed and re-runs the interrupted one with the same derived key.
+ *
+ * Every step is at least once (the default): each downstream deduplicates by the key the step
+ * passes it (the provider's idempotency key, the mailer's message id, the workflow id, the
+ * compare-and-swap write id), so a re-run repeats the request, never the effect. At most once
+ * would turn a crash between an effect and its record into a `StepInterruptedError` for every
+ * retry: right only for a downstream that cannot deduplicate, and none here is like that.
+ *
+ * The response is built from step results and the input only, so every retry returns the same.
+ *
+ * @param context the handler's Lambda context: it carries the execution `step` records under
  */
-export async function createOrder(body: string | undefined, orders: OrdersTable): Promise<HttpResponse> {
+export async function createOrder(body: string | undefined, orders: OrdersTable, context: object): Promise<HttpResponse> {
   const input = parseOrderInput(body);
   if ('error' in input) return problemJson(400, 'invalid-order', 'Invalid order', input.error);
+
+  // Not a side effect, but a fresh id and time per attempt would make every retry a new order.
+  const opened = await step('open-order', () => ({ id: randomUUID(), createdAt: new Date().toISOString() }), { context });
+  // Recorded, so every retry compares against the version this attempt read (the essay's third pattern).
+  const seen = await step('read-stock', () => readStock(orders, input.sku), { context });
+  if (seen.stock < input.quantity) return outOfStock(input, seen.stock);
+
+  let charge: Charge;
+  try {
+    charge = await step(
+      'charge',
+      (key) => chargeCard(orders, { idempotencyKey: key, amount: input.amount, currency: input.currency, paymentMethod: input.paymentMethod, orderId: opened.id }),
+      { context },
+    );
+  } catch (error) {
+    // A decline is the answer for this request: a 4xx, stored, so a retry gets it again.
+    if (error instanceof PaymentDeclinedError) {
+      return problemJson(402, 'payment-declined', 'Payment declined', `the card was declined (charge ${error.chargeId}); nothing was ordered`);
+    }
+    throw error;
+  }
+
+  try {
+    // The write id is the step key: a re-run after a crash between this write and its record finds its own write.
+    await step('take-stock', (key) => takeStock(orders, { seen, quantity: input.quantity, writeId: key }), { context });
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    // Another order moved the stock since it was read: fail loudly, and give the money back.
+    const refund = await step('refund', (key) => refundCharge(orders, { idempotencyKey: key, chargeId: charge.id, amount: input.amount }), { context });
+    const left = stockOf(error.item);
+    return left < input.quantity
+      ? outOfStock(input, left, refund.id)
+      : problemJson(409, 'stock-changed', 'Stock changed', `the stock of ${input.sku} changed while this order was placed; the charge was refunded (${refund.id}); place the order again with a new Idempotency-Key`);
+  }
+
   const order: Order = {
-    id: randomUUID(),
+    id: opened.id,
+    status: 'confirmed',
     amount: input.amount,
     currency: input.currency,
-    createdAt: new Date().toISOString(),
+    sku: input.sku,
+    quantity: input.quantity,
+    email: input.email,
+    chargeId: charge.id,
+    createdAt: opened.createdAt,
   };
-  await putOrder(orders, order);
+  await step('save-order', () => putOrder(orders, order), { context });
+  await step('email', (key) => sendEmail(orders, confirmation(order, key)), { context });
+  await step('fulfil', (key) => startFulfilment(orders, { workflowId: key, orderId: order.id, sku: order.sku, quantity: order.quantity }), { context });
   return json(201, order, { Location: `/orders/${order.id}` });
+}
+
+function confirmation(order: Order, messageId: string) {
+  return {
+    messageId,
+    to: order.email,
+    subject: `Order ${order.id} confirmed`,
+    text: `We charged ${order.amount} ${order.currency} minor units for ${order.quantity} × ${order.sku}.`,
+  };
+}
+
+function outOfStock(input: OrderInput, left: number, refundId?: string): HttpResponse {
+  const refunded = refundId ? `; the charge was refunded (${refundId})` : '; nothing was charged';
+  return problemJson(409, 'out-of-stock', 'Out of stock', `${input.quantity} × ${input.sku} ordered, ${left} left${refunded}`);
 }
