@@ -238,8 +238,11 @@ describe('ExampleStack', () => {
       expect(first.statusCode).toBe(201);
       expect(retry.statusCode).toBe(201);
       expect(retry.body).toBe(first.body);
-      const orders = await idempotency.client.send(new ScanCommand({ TableName: ordersTableName }));
-      expect(orders.Count).toBe(1);
+      // Orders only: the example keeps its fakes' and inventory's records in the same table under `<kind>#…` ids.
+      const items = await idempotency.client.send(new ScanCommand({ TableName: ordersTableName, ConsistentRead: true }));
+      const ids = (items.Items ?? []).map((item) => String(item.id?.S));
+      expect(ids.filter((id) => !id.includes('#'))).toHaveLength(1);
+      expect(ids.filter((id) => id.startsWith('charge#'))).toHaveLength(1);
       const orderId = (JSON.parse(String(first.body)) as { id: string }).id;
       const [found] = await invokeBundle(bundle, [httpApiEvent('GET', `/orders/${orderId}`)], {
         IDEMPOTENCY_TABLE_NAME: idempotency.tableName,
