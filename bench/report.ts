@@ -137,7 +137,9 @@ export function findings(results: BenchResults): string {
       '- Powertools (Middy middleware): a reused key with another payload is rejected, but the ' +
         'rejection also sends a `DeleteItem` for the stored record, so the next retry of the original ' +
         'request ran the handler again. Its `onError` hook deletes the record whenever its own `before` ' +
-        'hook threw, without a condition.',
+        'hook threw, without a condition. Reported upstream as ' +
+        '[powertools-lambda-typescript#5675](https://github.com/aws-powertools/powertools-lambda-typescript/issues/5675), ' +
+        'fixed by #5676 in a release after the one measured here.',
     );
   }
   if (ptStorm && (ptStorm.requests.DeleteItem ?? 0) > 0) {
