@@ -139,7 +139,7 @@ export function findings(results: BenchResults): string {
         'request ran the handler again. Its `onError` hook deletes the record whenever its own `before` ' +
         'hook threw, without a condition. Reported upstream as ' +
         '[powertools-lambda-typescript#5675](https://github.com/aws-powertools/powertools-lambda-typescript/issues/5675), ' +
-        'fixed by #5676 in a release after the one measured here.',
+        'with a fix merged in #5676; the version measured here does not have it.',
     );
   }
   if (ptStorm && (ptStorm.requests.DeleteItem ?? 0) > 0) {
