@@ -106,7 +106,38 @@ export async function playStories(baseUrl: string): Promise<StoryOutcome[]> {
   const missing = await send(baseUrl, '/orders', { method: 'POST', body: order });
   check('missing key', 'POST /orders (no key)', '400 problem+json', `${describe(missing)} ${missing.contentType}`, missing.status === 400 && missing.contentType.startsWith('application/problem+json'));
 
+  // 5. The card is declined: the answer for this key, stored like any 4xx.
+  const declinedKey = randomUUID();
+  const declinedOrder = JSON.stringify({ amount: 1250, currency: 'EUR', paymentMethod: 'pm_card_chargeDeclined' });
+  const declined = await send(baseUrl, '/orders', { method: 'POST', key: declinedKey, body: declinedOrder });
+  check('card declined', 'POST /orders (key C, declined card)', '402 problem+json', `${describe(declined)} ${declined.contentType}`, declined.status === 402 && declined.contentType.startsWith('application/problem+json'));
+  const declinedAgain = await send(baseUrl, '/orders', { method: 'POST', key: declinedKey, body: declinedOrder });
+  check(
+    'card declined',
+    'same request again (key C)',
+    '402 replayed, same bytes',
+    `${describe(declinedAgain)}${declinedAgain.body === declined.body ? ', same bytes' : ', different body'}`,
+    declinedAgain.status === 402 && declinedAgain.replayed && declinedAgain.body === declined.body,
+  );
+
+  // 6. More units than the product has: refused before anyone is charged.
+  const soldOut = await send(baseUrl, '/orders', {
+    method: 'POST',
+    key: randomUUID(),
+    body: JSON.stringify({ amount: 4000, currency: 'EUR', sku: 'limited-print', quantity: 4 }),
+  });
+  check('sold out', 'POST /orders (4 of a 3-unit product)', '409 out-of-stock', `${describe(soldOut)} ${problemSlug(soldOut)}`, soldOut.status === 409 && problemSlug(soldOut) === 'out-of-stock');
+
   return outcomes;
+}
+
+/** The last segment of a problem's `type`, e.g. `out-of-stock`. */
+function problemSlug(reply: Reply): string {
+  try {
+    return String((JSON.parse(reply.body) as { type?: string }).type ?? '').split(':').pop() ?? '';
+  } catch {
+    return '';
+  }
 }
 
 async function retryWhileInProgress(request: () => Promise<Reply>): Promise<Reply> {

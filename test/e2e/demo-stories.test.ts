@@ -35,6 +35,9 @@ describe('the demo stories', () => {
       'retry after the 409s (key B)',
       'POST /orders (key A, amount 9900)',
       'POST /orders (no key)',
+      'POST /orders (key C, declined card)',
+      'same request again (key C)',
+      'POST /orders (4 of a 3-unit product)',
     ]);
     expect(formatOutcomes(outcomes)).toMatch(/^WRONG/m);
   });
