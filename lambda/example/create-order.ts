@@ -4,7 +4,7 @@ import { VersionConflictError } from '../steps/errors.js';
 import type { HttpResponse } from '../http/http-response.js';
 import { startFulfilment } from './fulfilment.js';
 import { readStock, stockOf, takeStock } from './inventory.js';
-import { sendEmail } from './mailer.js';
+import { sendEmail, type EmailMessage } from './mailer.js';
 import { parseOrderInput, type OrderInput } from './order-input.js';
 import { putOrder, type Order, type OrdersTable } from './orders-table.js';
 import { chargeCard, PaymentDeclinedError, refundCharge, type Charge } from './payment-provider.js';
@@ -31,22 +31,24 @@ export async function createOrder(body: string | undefined, orders: OrdersTable,
   if ('error' in input) return problemJson(400, 'invalid-order', 'Invalid order', input.error);
 
   // Not a side effect, but a fresh id and time per attempt would make every retry a new order.
-  const opened = await step('open-order', () => ({ id: randomUUID(), createdAt: new Date().toISOString() }), { context });
-  // Recorded, so every retry compares against the version this attempt read (the essay's third pattern).
+  const opened = await step('open-order', openOrder, { context });
+  // Recorded, so every retry compares against the version the first attempt read (the essay's third pattern).
   const seen = await step('read-stock', () => readStock(orders, input.sku), { context });
   if (seen.stock < input.quantity) return outOfStock(input, seen.stock);
 
   let charge: Charge;
   try {
+    const { amount, currency, paymentMethod } = input;
     charge = await step(
       'charge',
-      (key) => chargeCard(orders, { idempotencyKey: key, amount: input.amount, currency: input.currency, paymentMethod: input.paymentMethod, orderId: opened.id }),
+      (key) => chargeCard(orders, { idempotencyKey: key, amount, currency, paymentMethod, orderId: opened.id }),
       { context },
     );
   } catch (error) {
     // A decline is the answer for this request: a 4xx, stored, so a retry gets it again.
     if (error instanceof PaymentDeclinedError) {
-      return problemJson(402, 'payment-declined', 'Payment declined', `the card was declined (charge ${error.chargeId}); nothing was ordered`);
+      const detail = `the card was declined (charge ${error.chargeId}); nothing was ordered`;
+      return problemJson(402, 'payment-declined', 'Payment declined', detail);
     }
     throw error;
   }
@@ -57,11 +59,17 @@ export async function createOrder(body: string | undefined, orders: OrdersTable,
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     // Another order moved the stock since it was read: fail loudly, and give the money back.
-    const refund = await step('refund', (key) => refundCharge(orders, { idempotencyKey: key, chargeId: charge.id, amount: input.amount }), { context });
+    const refund = await step(
+      'refund',
+      (key) => refundCharge(orders, { idempotencyKey: key, chargeId: charge.id, amount: input.amount }),
+      { context },
+    );
     const left = stockOf(error.item);
-    return left < input.quantity
-      ? outOfStock(input, left, refund.id)
-      : problemJson(409, 'stock-changed', 'Stock changed', `the stock of ${input.sku} changed while this order was placed; the charge was refunded (${refund.id}); place the order again with a new Idempotency-Key`);
+    if (left < input.quantity) return outOfStock(input, left, refund.id);
+    const detail =
+      `the stock of ${input.sku} changed while this order was placed; the charge was refunded (${refund.id}); ` +
+      'place the order again with a new Idempotency-Key';
+    return problemJson(409, 'stock-changed', 'Stock changed', detail);
   }
 
   const order: Order = {
@@ -77,11 +85,16 @@ export async function createOrder(body: string | undefined, orders: OrdersTable,
   };
   await step('save-order', () => putOrder(orders, order), { context });
   await step('email', (key) => sendEmail(orders, confirmation(order, key)), { context });
-  await step('fulfil', (key) => startFulfilment(orders, { workflowId: key, orderId: order.id, sku: order.sku, quantity: order.quantity }), { context });
+  const fulfilment = { orderId: order.id, sku: order.sku, quantity: order.quantity };
+  await step('fulfil', (key) => startFulfilment(orders, { workflowId: key, ...fulfilment }), { context });
   return json(201, order, { Location: `/orders/${order.id}` });
 }
 
-function confirmation(order: Order, messageId: string) {
+function openOrder(): { readonly id: string; readonly createdAt: string } {
+  return { id: randomUUID(), createdAt: new Date().toISOString() };
+}
+
+function confirmation(order: Order, messageId: string): EmailMessage {
   return {
     messageId,
     to: order.email,
