@@ -15,7 +15,10 @@ import { json, problemJson } from './responses.js';
 
 const ORDER_PATH = /^\/orders\/([A-Za-z0-9-]{1,64})$/;
 
-/** Answers one request; exported so the routing can be tested without the middleware. */
+/**
+ * Answers one request. `POST /orders` runs steps, so its `context` must be the one
+ * `httpIdempotency()` hands the handler; `GET` needs none.
+ */
 export async function routeOrders(event: HttpEvent, orders: OrdersTable, context: object): Promise<HttpResponse> {
   const request = readHttpEvent(event);
   const path = request.path.replace(/\/+$/, '') || '/';
