@@ -184,6 +184,34 @@ describe('POST /orders when a side effect fails', () => {
     expect(ledger.inventory[ORDER.sku]).toEqual({ stock: STOCK, version: 1 });
   });
 
+  it('answers the same 402 after a declined order crashed before its completion, with nothing charged', async () => {
+    const world = await orderWorld();
+    await world.stock(ORDER.sku, STOCK);
+    const key = world.newKey();
+    const declined = { ...ORDER, paymentMethod: DECLINED_PAYMENT_METHOD };
+    const clean = await world.post(world.newKey(), declined);
+    world.faults.push({ matches: completionWrite(world.idempotencyTableName), when: 'before', action: 'crash' });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    void world.post(key, declined);
+    await vi.waitFor(() => expect(world.crashes()).toBe(1));
+    vi.setSystemTime(Date.now() + LEASE_LAPSED_MS);
+
+    const retry = await world.post(key, declined);
+
+    const blankCharge = (body: string) => body.replace(/ch_[0-9a-f]+/, '<charge>');
+    expect(retry.statusCode).toBe(402);
+    expect(blankCharge(retry.body)).toBe(blankCharge(clean.body));
+    const ledger = await world.ledger();
+    // The crashed attempt and the retry asked the provider with one derived key and got one decline.
+    const [ours] = ledger.charges.filter((c) => c.calls?.N === '2');
+    expect(ours?.outcome?.S).toBe('declined');
+    expect(retry.body).toContain(String(ours?.chargeId?.S));
+    expect(ledger.charges.map((c) => c.outcome?.S)).toEqual(['declined', 'declined']);
+    expect(ledger.calls).toEqual({ charge: 3, refund: 0, email: 0, fulfilment: 0 });
+    expect(ledger.orders).toHaveLength(0);
+    expect(ledger.inventory[ORDER.sku]).toEqual({ stock: STOCK, version: 1 });
+  });
+
   it('releases the key when the provider\'s answer is lost (a 5xx), and the immediate retry charges once', async () => {
     const world = await orderWorld();
     await world.stock(ORDER.sku, STOCK);
