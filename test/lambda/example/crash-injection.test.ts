@@ -267,3 +267,23 @@ describe('POST /orders when a side effect fails', () => {
     expect(ledger.refunds).toHaveLength(1);
   });
 });
+
+describe('different orders racing for one product', () => {
+  it('never sells a unit twice: each order is confirmed, or refunded with 409', async () => {
+    const world = await orderWorld();
+    await world.stock(ORDER.sku, STOCK);
+
+    const replies = await Promise.all(Array.from({ length: 12 }, () => world.post(world.newKey(), { ...ORDER, quantity: 1 })));
+
+    const confirmed = replies.filter((r) => r.statusCode === 201);
+    const refused = replies.filter((r) => r.statusCode === 409);
+    expect(confirmed.length + refused.length).toBe(replies.length);
+    expect(confirmed.length).toBeGreaterThanOrEqual(1);
+    expect(confirmed.length).toBeLessThanOrEqual(STOCK);
+    const ledger = await world.ledger();
+    expect(ledger.inventory[ORDER.sku].stock).toBe(STOCK - confirmed.length);
+    expect(ledger.orders).toHaveLength(confirmed.length);
+    // Refused before the charge (sold out at the read) or after it (lost the race, refunded).
+    expect(ledger.charges.length - ledger.refunds.length).toBe(confirmed.length);
+  });
+});
