@@ -1,13 +1,16 @@
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+  completionUpdate,
+  fromItem,
+  HELD_BY_OWNER,
+  isConditionFailure,
+  KEY_IS_FREE,
+  RECORD_EXPIRED,
+  TTL_NAMES,
+  type Item,
+} from './dynamodb-items.js';
 import { IdempotencyError, IdempotencyStoreError } from './errors.js';
-import type { UnstorableReason } from './result-codec.js';
-import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyRecord, IdempotencyStore } from './store.js';
+import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from './store.js';
 import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './table-schema.js';
 
 /** Options for {@link DynamoDBStore}. */
@@ -24,15 +27,9 @@ export interface DynamoDBStoreOptions {
   readonly client?: DynamoDBClient;
 }
 
-type Item = Record<string, AttributeValue>;
-
-// Conditions, named for the rule they enforce. `#e` stands for the TTL attribute.
-const keyIsFree = `attribute_not_exists(${PARTITION_KEY})`;
-const recordExpired = '#e < :nowS';
+// Conditions, named for the rule they enforce (see dynamodb-items.ts for the shared ones).
 const leaseLapsedOnSamePayload = `(${ATTR.status} = :p AND ${ATTR.leaseExpiresAtMs} < :nowMs AND ${ATTR.fingerprint} = :f)`;
-const claimCondition = `${keyIsFree} OR ${recordExpired} OR ${leaseLapsedOnSamePayload}`;
-const heldByOwner = `${ATTR.owner} = :o AND ${ATTR.status} = :p`;
-const names = { '#e': TTL_ATTRIBUTE };
+const claimCondition = `${KEY_IS_FREE} OR ${RECORD_EXPIRED} OR ${leaseLapsedOnSamePayload}`;
 
 /** Stores idempotency records in one DynamoDB table (partition key `id`, TTL on `expiration`). */
 export class DynamoDBStore implements IdempotencyStore {
@@ -66,7 +63,7 @@ export class DynamoDBStore implements IdempotencyStore {
             [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
           },
           ConditionExpression: claimCondition,
-          ExpressionAttributeNames: names,
+          ExpressionAttributeNames: TTL_NAMES,
           ExpressionAttributeValues: {
             ':nowS': { N: String(Math.floor(nowMs / 1000)) },
             ':nowMs': { N: String(nowMs) },
@@ -81,37 +78,20 @@ export class DynamoDBStore implements IdempotencyStore {
     } catch (error) {
       if (isConditionFailure(error)) {
         const item = (error as { Item?: Item }).Item;
-        return { claimed: false, existing: item ? toRecord(item) : undefined };
+        return { claimed: false, existing: item ? fromItem(item) : undefined };
       }
       throw new IdempotencyStoreError('claim', { cause: error });
     }
   }
 
   async complete(record: CompletionRecord, owner: string): Promise<boolean> {
-    const values: Item = {
-      ':c': { S: STATUS.completed },
-      ':exp': { N: String(record.expiresAtSeconds) },
-      ':o': { S: owner },
-      ':p': { S: STATUS.inProgress },
-    };
-    let set = `${ATTR.status} = :c, #e = :exp`;
-    if (record.result !== undefined) {
-      values[':r'] = typeof record.result === 'string' ? { S: record.result } : { B: record.result };
-      set += `, ${ATTR.result} = :r`;
-    }
-    if (record.resultUnavailable) {
-      values[':u'] = { S: record.resultUnavailable };
-      set += `, ${ATTR.resultUnavailable} = :u`;
-    }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PARTITION_KEY]: { S: record.id } },
-          UpdateExpression: `SET ${set} REMOVE ${ATTR.owner}, ${ATTR.leaseExpiresAtMs}`,
-          ConditionExpression: heldByOwner,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...completionUpdate(record, owner, [ATTR.owner, ATTR.leaseExpiresAtMs]),
+          ExpressionAttributeNames: TTL_NAMES,
         }),
       );
       return true;
@@ -127,7 +107,7 @@ export class DynamoDBStore implements IdempotencyStore {
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { [PARTITION_KEY]: { S: id } },
-          ConditionExpression: heldByOwner,
+          ConditionExpression: HELD_BY_OWNER,
           ExpressionAttributeValues: { ':o': { S: owner }, ':p': { S: STATUS.inProgress } },
         }),
       );
@@ -137,22 +117,4 @@ export class DynamoDBStore implements IdempotencyStore {
       throw new IdempotencyStoreError('release', { cause: error });
     }
   }
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
-}
-
-function toRecord(item: Item): IdempotencyRecord {
-  const result = item[ATTR.result];
-  return {
-    id: item[PARTITION_KEY]?.S ?? '',
-    status: item[ATTR.status]?.S === STATUS.completed ? 'completed' : 'in-progress',
-    fingerprint: item[ATTR.fingerprint]?.S ?? '',
-    expiresAtSeconds: Number(item[TTL_ATTRIBUTE]?.N ?? 0),
-    leaseExpiresAtMs: item[ATTR.leaseExpiresAtMs]?.N ? Number(item[ATTR.leaseExpiresAtMs].N) : undefined,
-    owner: item[ATTR.owner]?.S,
-    result: result?.S ?? result?.B,
-    resultUnavailable: item[ATTR.resultUnavailable]?.S as UnstorableReason | undefined,
-  };
 }

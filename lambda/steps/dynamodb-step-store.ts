@@ -5,8 +5,17 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import {
+  completionUpdate,
+  fromItem,
+  isConditionFailure,
+  KEY_IS_FREE,
+  RECORD_EXPIRED,
+  resultValue,
+  TTL_NAMES,
+  type Item,
+} from '../core/dynamodb-items.js';
 import { IdempotencyStoreError } from '../core/errors.js';
-import type { UnstorableReason } from '../core/result-codec.js';
 import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from '../core/table-schema.js';
 import type { StepRecord, StepStore, StepWriteResult } from './step-store.js';
 
@@ -18,14 +27,8 @@ export interface DynamoDBStepStoreOptions {
   readonly client: DynamoDBClient;
 }
 
-type Item = Record<string, AttributeValue>;
-
-// Conditions, named for the rule they enforce. `#e` stands for the TTL attribute.
-const keyIsFree = `attribute_not_exists(${PARTITION_KEY})`;
-const recordExpired = '#e < :nowS';
+// Conditions, named for the rule they enforce (the shared ones are in core/dynamodb-items.ts).
 const startedForSamePayload = `(${ATTR.status} = :p AND ${ATTR.fingerprint} = :f)`;
-const startedByOwner = `${ATTR.status} = :p AND ${ATTR.owner} = :o`;
-const names = { '#e': TTL_ATTRIBUTE };
 
 /**
  * Step records in the idempotency table, next to their parent records: same key attribute,
@@ -48,50 +51,33 @@ export class DynamoDBStepStore implements StepStore {
         // Strongly consistent: an eventually consistent read could miss a step just recorded and run it again.
         new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: id } }, ConsistentRead: true }),
       );
-      return out.Item ? toStepRecord(out.Item) : undefined;
+      return out.Item ? fromItem(out.Item) : undefined;
     } catch (error) {
       throw new IdempotencyStoreError('step read', { cause: error });
     }
   }
 
   startStep(record: StepRecord, nowMs: number): Promise<StepWriteResult> {
-    return this.putUnless(record, `${keyIsFree} OR ${recordExpired}`, { ':nowS': nowSeconds(nowMs) }, 'step start');
+    return this.putUnless(record, `${KEY_IS_FREE} OR ${RECORD_EXPIRED}`, { ':nowS': nowSeconds(nowMs) }, 'step start');
   }
 
   recordStep(record: StepRecord, nowMs: number): Promise<StepWriteResult> {
     return this.putUnless(
       record,
-      `${keyIsFree} OR ${recordExpired} OR ${startedForSamePayload}`,
+      `${KEY_IS_FREE} OR ${RECORD_EXPIRED} OR ${startedForSamePayload}`,
       { ':nowS': nowSeconds(nowMs), ':p': { S: STATUS.inProgress }, ':f': { S: record.fingerprint } },
       'step record',
     );
   }
 
   async finishStep(record: StepRecord, owner: string): Promise<boolean> {
-    const values: Item = {
-      ':c': { S: STATUS.completed },
-      ':exp': { N: String(record.expiresAtSeconds) },
-      ':o': { S: owner },
-      ':p': { S: STATUS.inProgress },
-    };
-    let set = `${ATTR.status} = :c, #e = :exp`;
-    if (record.result !== undefined) {
-      values[':r'] = resultValue(record.result);
-      set += `, ${ATTR.result} = :r`;
-    }
-    if (record.resultUnavailable) {
-      values[':u'] = { S: record.resultUnavailable };
-      set += `, ${ATTR.resultUnavailable} = :u`;
-    }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { [PARTITION_KEY]: { S: record.id } },
-          UpdateExpression: `SET ${set} REMOVE ${ATTR.owner}`,
-          ConditionExpression: startedByOwner,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...completionUpdate(record, owner, [ATTR.owner]),
+          ExpressionAttributeNames: TTL_NAMES,
         }),
       );
       return true;
@@ -110,7 +96,7 @@ export class DynamoDBStepStore implements StepStore {
           UpdateExpression: 'SET #e = :exp',
           // Only an existing record that would expire sooner: never resurrect or shorten one.
           ConditionExpression: `attribute_exists(${PARTITION_KEY}) AND #e < :exp`,
-          ExpressionAttributeNames: names,
+          ExpressionAttributeNames: TTL_NAMES,
           ExpressionAttributeValues: { ':exp': { N: String(expiresAtSeconds) } },
         }),
       );
@@ -132,7 +118,7 @@ export class DynamoDBStepStore implements StepStore {
           TableName: this.tableName,
           Item: toItem(record),
           ConditionExpression: condition,
-          ExpressionAttributeNames: names,
+          ExpressionAttributeNames: TTL_NAMES,
           ExpressionAttributeValues: values,
           // The record in the way comes back with the failure: a replay costs this one request.
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -142,7 +128,7 @@ export class DynamoDBStepStore implements StepStore {
     } catch (error) {
       if (isConditionFailure(error)) {
         const item = (error as { Item?: Item }).Item;
-        return { written: false, existing: item ? toStepRecord(item) : undefined };
+        return { written: false, existing: item ? fromItem(item) : undefined };
       }
       throw new IdempotencyStoreError(operation, { cause: error });
     }
@@ -151,14 +137,6 @@ export class DynamoDBStepStore implements StepStore {
 
 function nowSeconds(nowMs: number): AttributeValue {
   return { N: String(Math.floor(nowMs / 1000)) };
-}
-
-function resultValue(result: string | Uint8Array): AttributeValue {
-  return typeof result === 'string' ? { S: result } : { B: result };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
 function toItem(record: StepRecord): Item {
@@ -172,17 +150,4 @@ function toItem(record: StepRecord): Item {
   if (record.result !== undefined) item[ATTR.result] = resultValue(record.result);
   if (record.resultUnavailable) item[ATTR.resultUnavailable] = { S: record.resultUnavailable };
   return item;
-}
-
-function toStepRecord(item: Item): StepRecord {
-  const result = item[ATTR.result];
-  return {
-    id: item[PARTITION_KEY]?.S ?? '',
-    status: item[ATTR.status]?.S === STATUS.completed ? 'completed' : 'in-progress',
-    fingerprint: item[ATTR.fingerprint]?.S ?? '',
-    expiresAtSeconds: Number(item[TTL_ATTRIBUTE]?.N ?? 0),
-    owner: item[ATTR.owner]?.S,
-    result: result?.S ?? result?.B,
-    resultUnavailable: item[ATTR.resultUnavailable]?.S as UnstorableReason | undefined,
-  };
 }

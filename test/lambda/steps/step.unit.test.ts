@@ -264,7 +264,7 @@ describe('at-most-once steps', () => {
       TableName: 'idempotency',
       Key: { id: { S: chargeId } },
       UpdateExpression: 'SET s = :c, #e = :exp, r = :r REMOVE o',
-      ConditionExpression: 's = :p AND o = :o',
+      ConditionExpression: 'o = :o AND s = :p',
       ExpressionAttributeNames: { '#e': 'expiration' },
       ExpressionAttributeValues: {
         ':c': { S: 'C' },

@@ -1,0 +1,80 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { UnstorableReason } from './result-codec.js';
+import type { CompletionRecord, IdempotencyRecord } from './store.js';
+import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './table-schema.js';
+
+/**
+ * How records map to DynamoDB items, shared by the parent store and the step store so both
+ * read and complete records by the one table contract.
+ */
+export type Item = Record<string, AttributeValue>;
+
+/** `#e` stands for the TTL attribute in every expression. */
+export const TTL_NAMES = { '#e': TTL_ATTRIBUTE };
+
+/** True for the failure of a condition expression (the record in the way, if asked for, is on `Item`). */
+export function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The attribute value of a stored result: JSON text as S, compressed JSON as B. */
+export function resultValue(result: string | Uint8Array): AttributeValue {
+  return typeof result === 'string' ? { S: result } : { B: result };
+}
+
+/** Reads a record from an item. */
+export function fromItem(item: Item): IdempotencyRecord {
+  const result = item[ATTR.result];
+  const lease = item[ATTR.leaseExpiresAtMs]?.N;
+  return {
+    id: item[PARTITION_KEY]?.S ?? '',
+    status: item[ATTR.status]?.S === STATUS.completed ? 'completed' : 'in-progress',
+    fingerprint: item[ATTR.fingerprint]?.S ?? '',
+    expiresAtSeconds: Number(item[TTL_ATTRIBUTE]?.N ?? 0),
+    leaseExpiresAtMs: lease ? Number(lease) : undefined,
+    owner: item[ATTR.owner]?.S,
+    result: result?.S ?? result?.B,
+    resultUnavailable: item[ATTR.resultUnavailable]?.S as UnstorableReason | undefined,
+  };
+}
+
+/**
+ * The `UpdateItem` parts that turn an in-progress record held by `owner` into a completed one:
+ * status, expiry and result set, `remove` (claim-only attributes) dropped, conditional on the
+ * owner token and the in-progress status.
+ */
+export function completionUpdate(
+  record: CompletionRecord,
+  owner: string,
+  remove: readonly string[],
+): { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Item } {
+  const values: Item = {
+    ':c': { S: STATUS.completed },
+    ':exp': { N: String(record.expiresAtSeconds) },
+    ':o': { S: owner },
+    ':p': { S: STATUS.inProgress },
+  };
+  let set = `${ATTR.status} = :c, #e = :exp`;
+  if (record.result !== undefined) {
+    values[':r'] = resultValue(record.result);
+    set += `, ${ATTR.result} = :r`;
+  }
+  if (record.resultUnavailable) {
+    values[':u'] = { S: record.resultUnavailable };
+    set += `, ${ATTR.resultUnavailable} = :u`;
+  }
+  return {
+    UpdateExpression: `SET ${set} REMOVE ${remove.join(', ')}`,
+    ConditionExpression: HELD_BY_OWNER,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Condition: no record has this id. */
+export const KEY_IS_FREE = `attribute_not_exists(${PARTITION_KEY})`;
+
+/** Condition: the record is past its expiry (`:nowS`, epoch seconds), though TTL may not have deleted it. */
+export const RECORD_EXPIRED = '#e < :nowS';
+
+/** Condition: the record is in progress and held by `:o`. */
+export const HELD_BY_OWNER = `${ATTR.owner} = :o AND ${ATTR.status} = :p`;
