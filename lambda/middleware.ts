@@ -2,13 +2,16 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { complete, decide, release, type Execution } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
-import { contextWithExecution } from './steps/scope.js';
+import { contextWithExecution, detachExecution } from './steps/scope.js';
 
 /** Where this invocation's claim is kept: on the Middy request itself, never in a closure. */
 export const EXECUTION = Symbol('retry-safe.execution');
 
+/** Where the context object that carries this invocation's claim for its steps is kept. */
+const STEP_CONTEXT = Symbol('retry-safe.step-context');
+
 /** A Middy request carrying this invocation's claim, if it made one. */
-export type RequestWithExecution = Request & { [EXECUTION]?: Execution };
+export type RequestWithExecution = Request & { [EXECUTION]?: Execution; [STEP_CONTEXT]?: object };
 
 /**
  * Middy middleware: runs the handler once per idempotency key and replays its result to retries.
@@ -51,19 +54,23 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 
 /**
  * Keeps this invocation's claim on its Middy request, for its `after` and `onError` hooks, and
- * on a copy of its Lambda context, for the handler's steps.
+ * on its Lambda context, for the handler's steps (see `contextWithExecution`).
  */
 export function holdExecution(request: Request, execution: Execution): void {
-  (request as RequestWithExecution)[EXECUTION] = execution;
-  // For `step(name, fn, { context })`: a per-invocation copy of the context carries the execution, as no
-  // async scope can wrap a Middy handler (enterWith from a hook leaks into the caller's context).
+  const holder = request as RequestWithExecution;
+  holder[EXECUTION] = execution;
+  // For `step(name, fn, { context })`: no async scope can wrap a Middy handler (enterWith from a
+  // hook leaks into the caller's context), so the context carries the claim for this invocation.
   request.context = contextWithExecution(request.context, execution);
+  holder[STEP_CONTEXT] = request.context;
 }
 
 /** Removes and returns this invocation's claim, so `after` and `onError` act on it at most once. */
 export function takeExecution(request: Request): Execution | undefined {
   const holder = request as RequestWithExecution;
   const execution = holder[EXECUTION];
+  if (execution) detachExecution(holder[STEP_CONTEXT], execution);
   delete holder[EXECUTION];
+  delete holder[STEP_CONTEXT];
   return execution;
 }

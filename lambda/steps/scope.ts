@@ -25,13 +25,34 @@ export function runWithExecution<T>(execution: Execution, fn: () => T): T {
 }
 
 /**
- * A per-invocation copy of a Lambda context that carries `execution`, for handlers that call
- * `step(name, fn, { context })` (Middy, where no async scope can wrap the handler). A copy, so
- * invocations that were handed one shared context object still never see each other's
- * execution, and the caller's object is left untouched. Same prototype and property
- * descriptors (getters such as `callbackWaitsForEmptyEventLoop` keep working).
+ * Makes `execution` reachable from a Lambda context, for handlers that call
+ * `step(name, fn, { context })` (Middy, where no async scope can wrap the handler), and returns
+ * the context the handler should get. The Lambda runtime hands every invocation its own context
+ * object, so the execution is put on that object itself, under a private, non-enumerable key, and
+ * cleared again by {@link detachExecution} when the invocation ends. An object another invocation
+ * is still using (callers that share one context object between concurrent invocations), or one that
+ * cannot be extended, gets a per-invocation copy instead (same prototype and property descriptors),
+ * so invocations never see each other's execution.
  */
 export function contextWithExecution<TContext>(context: TContext, execution: Execution): TContext {
+  // Marking in place costs a property; a copy of the context cost more than the rest of a first execution.
+  if (typeof context === 'object' && context !== null && executionOnContext(context) === undefined) {
+    const marked = context as { [EXECUTION_ON_CONTEXT]?: Execution };
+    if (Object.hasOwn(context, EXECUTION_ON_CONTEXT)) {
+      // Marked and detached before: reuse the key (deleting it would slow every later read of the object).
+      marked[EXECUTION_ON_CONTEXT] = execution;
+      return context;
+    }
+    if (Object.isExtensible(context)) {
+      Object.defineProperty(context, EXECUTION_ON_CONTEXT, {
+        value: execution,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+      return context;
+    }
+  }
   const source: object = typeof context === 'object' && context !== null ? context : {};
   const copy = Object.create(Object.getPrototypeOf(source)) as Record<PropertyKey, unknown>;
   for (const key of Reflect.ownKeys(source)) {
@@ -44,9 +65,20 @@ export function contextWithExecution<TContext>(context: TContext, execution: Exe
       Object.defineProperty(copy, key, descriptor);
     }
   }
-  // Not enumerable: spreading or logging the context does not show it. Configurable: a second adapter may re-wrap.
-  Object.defineProperty(copy, EXECUTION_ON_CONTEXT, { value: execution, configurable: true, enumerable: false });
+  // Not enumerable: spreading or logging the context does not show it. Writable: detachExecution clears it.
+  Object.defineProperty(copy, EXECUTION_ON_CONTEXT, { value: execution, writable: true, configurable: true, enumerable: false });
   return copy as TContext;
+}
+
+/**
+ * Clears `execution` from a context {@link contextWithExecution} marked in place, when its invocation
+ * ends, so the caller's object carries no execution afterwards (the hidden key stays, empty, for the
+ * next invocation that reuses the object). A copy, or a mark of another execution, is left alone.
+ */
+export function detachExecution(context: unknown, execution: Execution): void {
+  if (typeof context !== 'object' || context === null || !Object.hasOwn(context, EXECUTION_ON_CONTEXT)) return;
+  const marked = context as { [EXECUTION_ON_CONTEXT]?: Execution };
+  if (marked[EXECUTION_ON_CONTEXT] === execution) marked[EXECUTION_ON_CONTEXT] = undefined;
 }
 
 /** The execution carried by a context from {@link contextWithExecution}, if any. */

@@ -123,11 +123,47 @@ describe('step() under the idempotency() Middy middleware', () => {
 
     await expect(step('later', () => 'no', { context: callerContext })).rejects.toThrow(/outside an idempotent execution/);
     await expect(step('later', () => 'no')).rejects.toThrow(/outside an idempotent execution/);
-    // The handler saw a copy with the caller's properties: reads, spreads and methods behave as before.
-    expect(handlerContext).not.toBe(callerContext);
-    expect(handlerContext?.functionName).toBe(callerContext.functionName);
-    expect({ ...handlerContext }).toEqual({ ...callerContext });
-    expect(handlerContext?.getRemainingTimeInMillis()).toBe(callerContext.getRemainingTimeInMillis());
+    // The handler saw the caller's own context (Lambda gives each invocation its own), carrying the
+    // execution only while the invocation ran (checked above); its visible properties are unchanged.
+    expect(handlerContext).toBe(callerContext);
+    expect(Object.keys(callerContext)).toEqual(Object.keys(lambdaContext()));
+    expect(JSON.stringify(callerContext)).toBe(JSON.stringify(lambdaContext()));
+    expect(callerContext.getRemainingTimeInMillis()).toBe(lambdaContext().getRemainingTimeInMillis());
+  });
+
+  it('gives invocations that reuse one context object one after another their own executions', async () => {
+    const name = `middy-reuse-${randomUUID()}`;
+    const keys: string[] = [];
+    const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) =>
+      step('charge', (key) => keys.push(key), { context }),
+    )
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name, key: (e) => e.order?.orderId }));
+    const reused = lambdaContext();
+    const [first, second] = [randomUUID(), randomUUID()];
+
+    await app(orderEvent(first), reused);
+    await app(orderEvent(second), reused);
+
+    expect(keys).toEqual([stepKey(recordId(name, first), 'charge'), stepKey(recordId(name, second), 'charge')]);
+  });
+
+  it('gives an invocation a copy when its context object cannot be extended, and steps still work', async () => {
+    let handlerContext: Context | undefined;
+    const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
+      handlerContext = context;
+      return step('charge', () => 'ok', { context });
+    })
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name: `middy-frozen-${randomUUID()}`, key: (e) => e.order?.orderId }));
+    const frozen = Object.freeze(lambdaContext());
+
+    expect(await app(orderEvent(randomUUID()), frozen)).toBe('ok');
+
+    // A copy with the caller's properties: reads, spreads and methods behave as before.
+    expect(handlerContext).not.toBe(frozen);
+    expect({ ...handlerContext }).toEqual({ ...frozen });
+    expect(handlerContext?.getRemainingTimeInMillis()).toBe(frozen.getRemainingTimeInMillis());
   });
 
   it('rejects step(name, fn) without { context } under Middy with an error naming the fix', async () => {
