@@ -139,11 +139,10 @@ export function localClient(endpoint: string): DynamoDBClient {
 }
 
 /**
- * Creates a table with the schema the `IdempotencyTable` construct deploys: partition key
- * `id` (string), on-demand, TTL on `expiration`. Expired items may linger (as in AWS, where TTL
- * deletes within days), which is why the runtime checks expiry in code too.
+ * Creates an on-demand table with a string partition key `id`, unless it exists (with
+ * `--data-dir`, tables survive restarts). Returns whether it was created.
  */
-export async function createIdempotencyTable(client: DynamoDBClient, tableName: string): Promise<void> {
+async function createIdTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   try {
     await client.send(
       new CreateTableCommand({
@@ -153,14 +152,29 @@ export async function createIdempotencyTable(client: DynamoDBClient, tableName: 
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+    return true;
   } catch (error) {
-    if ((error as Error).name === 'ResourceInUseException') return;
+    if ((error as Error).name === 'ResourceInUseException') return false;
     throw error;
   }
+}
+
+/**
+ * Creates a table with the schema the `IdempotencyTable` construct deploys: partition key
+ * `id` (string), on-demand, TTL on `expiration`. Expired items may linger (as in AWS, where TTL
+ * deletes within days), which is why the runtime checks expiry in code too.
+ */
+export async function createIdempotencyTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  if (!(await createIdTable(client, tableName))) return;
   await client.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     }),
   );
+}
+
+/** Creates the example app's orders table as the example stack deploys it: partition key `id` (string), on demand. */
+export async function createOrdersTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await createIdTable(client, tableName);
 }

@@ -4,8 +4,7 @@
  * (`lambda/example/orders.ts`). Shared by `npm start`, `npm run demo` and the end-to-end test.
  */
 import { createServer, type Server } from 'node:http';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createIdempotencyTable, localClient, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.js';
+import { createIdempotencyTable, createOrdersTable, localClient, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.js';
 import { lambdaContext, readBody, toHttpApiEvent, writeInternalError, writeResult } from './http-api-event.js';
 
 /** Options for {@link startLocalApi}. */
@@ -170,21 +169,4 @@ function listen(server: Server, port: number, host: string): Promise<number> {
       resolve(typeof address === 'object' && address ? address.port : port);
     });
   });
-}
-
-/** The orders table: partition key `id` (string), on demand, as in the example stack. */
-async function createOrdersTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-  } catch (error) {
-    // With --data-dir the tables survive restarts.
-    if ((error as Error).name !== 'ResourceInUseException') throw error;
-  }
 }

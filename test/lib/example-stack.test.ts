@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -11,7 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ExampleStack } from '../../lib/example-stack.js';
 import { IdempotencyTable, IdempotentFunction } from '../../lib/index.js';
-import { createLocalTable } from '../support/local-table.js';
+import { createLocalOrdersTable, createLocalTable } from '../support/local-table.js';
 import { broaderThanNeeded, identityStatements, statementsOfRole } from './policy-statements.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -217,15 +217,7 @@ describe('ExampleStack', () => {
       const bundle = join(outdir, `asset.${assetHash}`, 'index.mjs');
       expect(existsSync(bundle)).toBe(true);
       const idempotency = await createLocalTable('example-idem');
-      const ordersTableName = `${idempotency.tableName}-orders`;
-      await idempotency.client.send(
-        new CreateTableCommand({
-          TableName: ordersTableName,
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      const ordersTableName = await createLocalOrdersTable(idempotency);
       const post = httpApiEvent('POST', '/orders', '{"amount": 1250, "currency": "EUR"}', 'order-attempt-1');
 
       // WHEN the client retries the same request

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { createIdempotencyTable, localClient } from '../../scripts/dynamodb-local.js';
+import { createIdempotencyTable, createOrdersTable, localClient } from '../../scripts/dynamodb-local.js';
 import { DynamoDBStore } from '../../lambda/index.js';
 
 /** A fresh table in the run's DynamoDB Local, with a store on it. */
@@ -29,4 +29,11 @@ export async function createLocalTable(prefix = 'idem'): Promise<LocalTable> {
       return out.Item;
     },
   };
+}
+
+/** Creates the example app's orders table next to `table`, in the same DynamoDB Local; returns its name. */
+export async function createLocalOrdersTable(table: LocalTable): Promise<string> {
+  const tableName = `${table.tableName}-orders`;
+  await createOrdersTable(table.client, tableName);
+  return tableName;
 }

@@ -4,7 +4,7 @@
  * count effects and calls.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startFulfilment } from '../../../lambda/example/fulfilment.js';
 import { CATALOGUE, inventoryId, readStock, takeStock } from '../../../lambda/example/inventory.js';
@@ -19,21 +19,13 @@ import {
   refundCharge,
 } from '../../../lambda/example/payment-provider.js';
 import { VersionConflictError } from '../../../lambda/index.js';
-import { createLocalTable } from '../../support/local-table.js';
+import { createLocalOrdersTable, createLocalTable } from '../../support/local-table.js';
 
 let table: OrdersTable;
 
 beforeAll(async () => {
   const local = await createLocalTable('example-fakes');
-  const tableName = `${local.tableName}-orders`;
-  await local.client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const tableName = await createLocalOrdersTable(local);
   table = { client: local.client, tableName };
 });
 

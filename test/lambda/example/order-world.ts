@@ -5,7 +5,7 @@
  * response came back. The fakes' records are then counted straight from the orders table.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { localClient } from '../../../scripts/dynamodb-local.js';
 import { inventoryId } from '../../../lambda/example/inventory.js';
@@ -15,7 +15,7 @@ import type { HttpResponse } from '../../../lambda/http/http-response.js';
 import { DEFAULT_LEASE_MS } from '../../../lambda/core/lease.js';
 import type { Context } from 'aws-lambda';
 import { lambdaContext } from '../../support/lambda-context.js';
-import { createLocalTable } from '../../support/local-table.js';
+import { createLocalOrdersTable, createLocalTable } from '../../support/local-table.js';
 import { httpV2 } from '../http/events.js';
 
 type Item = Record<string, AttributeValue>;
@@ -88,15 +88,7 @@ export const LEASE_LAPSED_MS = DEFAULT_LEASE_MS + 1_000;
 /** The example on fresh tables, with fault injection and a ledger of what its fakes did. */
 export async function orderWorld() {
   const idempotency = await createLocalTable('example-idem');
-  const ordersTableName = `${idempotency.tableName}-orders`;
-  await idempotency.client.send(
-    new CreateTableCommand({
-      TableName: ordersTableName,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  const ordersTableName = await createLocalOrdersTable(idempotency);
   const faults: Fault[] = [];
   const calls: Call[] = [];
   let crashes = 0;
