@@ -42,11 +42,27 @@ export class IdempotencyKeyInvalidError extends IdempotencyError {
   }
 }
 
-/** The store could not be read or written before the handler ran; the handler did not run. */
+// What a failure of these operations stopped from running; the others fail after the work.
+const WORK_NOT_RUN: Readonly<Record<string, string>> = {
+  claim: 'the handler did not run',
+  'read of the stored result': 'the handler did not run',
+  'step read': 'the step did not run',
+  'step start': 'the step did not run',
+};
+
+/**
+ * The store failed (throttling, network; the SDK error is the `cause`). Thrown before the handler
+ * (a claim) or a step's function runs, it means that work did not run: retry later.
+ */
 export class IdempotencyStoreError extends IdempotencyError {
+  /** The store operation that failed, e.g. `claim`, `step read`. */
+  readonly operation: string;
+
   constructor(operation: string, options?: ErrorOptions) {
     const cause = options?.cause instanceof Error ? `: ${options.cause.name}: ${options.cause.message}` : '';
-    super(`idempotency store ${operation} failed${cause}; the handler did not run, retry later`, options);
+    const notRun = WORK_NOT_RUN[operation];
+    super(`idempotency store ${operation} failed${cause}; ${notRun ? `${notRun}, ` : ''}retry later`, options);
+    this.operation = operation;
   }
 }
 

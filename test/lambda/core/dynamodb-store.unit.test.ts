@@ -288,6 +288,18 @@ describe('store failures', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it('says which operation failed and what did not run', () => {
+    const cause = new Error('socket hang up');
+    const claim = new IdempotencyStoreError('claim', { cause });
+    const stepRead = new IdempotencyStoreError('step read', { cause });
+    const complete = new IdempotencyStoreError('complete', { cause });
+
+    expect(claim.operation).toBe('claim');
+    expect(claim.message).toBe('idempotency store claim failed: Error: socket hang up; the handler did not run, retry later');
+    expect(stepRead.message).toContain('the step did not run');
+    expect(complete.message).toBe('idempotency store complete failed: Error: socket hang up; retry later');
+  });
+
   it('fails closed on a network error before the handler runs', async () => {
     ddb.on(PutItemCommand).rejects(Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' }));
     const handler = vi.fn();
