@@ -66,6 +66,18 @@ function orderWorld(options: { store?: IdempotencyStore; ttlSeconds?: number; at
   return { handler, payments, mailer, faults, parentId };
 }
 
+/** Crashes a first run of `order` right after its charge step was recorded, then lets its lease lapse. */
+async function crashAfterChargeRecorded(world: ReturnType<typeof orderWorld>, order: Order): Promise<void> {
+  world.faults.set('afterCharge', 'crash');
+  vi.useFakeTimers({ toFake: ['Date'] });
+  const start = Date.now();
+  void world.handler(order, shortContext());
+  await vi.waitFor(async () =>
+    expect(await table.getItem(stepRecordId(world.parentId(order.orderId), 'charge'))).toBeDefined(),
+  );
+  vi.setSystemTime(start + LEASE_LAPSED_MS);
+}
+
 describe('step() under makeIdempotent, against DynamoDB Local', () => {
   it('runs each step once and replays completed steps to a retry of the parent without running them', async () => {
     const world = orderWorld();
@@ -104,16 +116,8 @@ describe('step() under makeIdempotent, against DynamoDB Local', () => {
   it('keeps completed steps when a retry takes over an expired lease', async () => {
     const world = orderWorld();
     const order = { orderId: randomUUID(), amountCents: 900 };
-    world.faults.set('afterCharge', 'crash');
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
 
-    void world.handler(order, shortContext());
-    await vi.waitFor(() => expect(world.payments.calls).toHaveLength(1));
-    await vi.waitFor(async () =>
-      expect(await table.getItem(stepRecordId(world.parentId(order.orderId), 'charge'))).toBeDefined(),
-    );
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    await crashAfterChargeRecorded(world, order);
     const result = await world.handler(order, shortContext());
 
     expect(result).toEqual({ orderId: order.orderId, charge: 'ch_900_1', email: 'mail_1' });
@@ -124,14 +128,7 @@ describe('step() under makeIdempotent, against DynamoDB Local', () => {
   it('lets one of many concurrent retries after a crash take over, and no side effect happens twice', async () => {
     const world = orderWorld();
     const order = { orderId: randomUUID(), amountCents: 300 };
-    world.faults.set('afterCharge', 'crash');
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
-    void world.handler(order, shortContext());
-    await vi.waitFor(async () =>
-      expect(await table.getItem(stepRecordId(world.parentId(order.orderId), 'charge'))).toBeDefined(),
-    );
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    await crashAfterChargeRecorded(world, order);
 
     const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => world.handler(order, shortContext())));
     const final = await world.handler(order, shortContext());
