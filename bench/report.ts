@@ -53,6 +53,24 @@ function row(metric: string, ours: number, theirs: number, format: (n: number) =
   return { metric, ours: format(ours), theirs: format(theirs), ratio: ratio(ours, theirs), goal: goalText };
 }
 
+/** Median and p95 rows of a first execution and a replay, one metric per row. */
+function percentileRows(
+  metric: string,
+  ours: { readonly firstExecution: Summary; readonly replay: Summary },
+  theirs: { readonly firstExecution: Summary; readonly replay: Summary },
+  format: (n: number) => string,
+  goal: Goal,
+): Row[] {
+  const rows: Row[] = [];
+  for (const scenario of ['firstExecution', 'replay'] as const) {
+    const label = scenario === 'firstExecution' ? 'first execution' : 'replay';
+    for (const stat of ['median', 'p95'] as const) {
+      rows.push(row(`${metric}: ${label}, ${stat}`, ours[scenario][stat], theirs[scenario][stat], format, goal));
+    }
+  }
+  return rows;
+}
+
 function stormSummary(storm: StormFigures): string {
   const once = storm.runsPerKey.filter((runs) => runs === 1).length;
   const most = Math.max(...storm.runsPerKey);
@@ -82,18 +100,12 @@ export function table(results: BenchResults): string {
     rows.push(row('Record left in the table (item size)', o.itemBytesAtRest, t.itemBytesAtRest, (n) => `${n} B`));
   }
   if (cpu) {
-    const [o, t] = [cpu.libraries['retry-safe'], cpu.libraries.powertools];
-    rows.push(row('Library CPU: first execution, median', o.firstExecution.median, t.firstExecution.median, us, ratioAtMost(0.25)));
-    rows.push(row('Library CPU: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, us, ratioAtMost(0.25)));
-    rows.push(row('Library CPU: replay, median', o.replay.median, t.replay.median, us, ratioAtMost(0.25)));
-    rows.push(row('Library CPU: replay, p95', o.replay.p95, t.replay.p95, us, ratioAtMost(0.25)));
+    rows.push(...percentileRows('Library CPU', cpu.libraries['retry-safe'], cpu.libraries.powertools, us, ratioAtMost(0.25)));
   }
   if (latency) {
-    const [o, t] = [latency.libraries['retry-safe'], latency.libraries.powertools];
-    rows.push(row('Latency on DynamoDB Local: first execution, median', o.firstExecution.median, t.firstExecution.median, ms, ratioAtMost(1)));
-    rows.push(row('Latency on DynamoDB Local: first execution, p95', o.firstExecution.p95, t.firstExecution.p95, ms, ratioAtMost(1)));
-    rows.push(row('Latency on DynamoDB Local: replay, median', o.replay.median, t.replay.median, ms, ratioAtMost(1)));
-    rows.push(row('Latency on DynamoDB Local: replay, p95', o.replay.p95, t.replay.p95, ms, ratioAtMost(1)));
+    rows.push(
+      ...percentileRows('Latency on DynamoDB Local', latency.libraries['retry-safe'], latency.libraries.powertools, ms, ratioAtMost(1)),
+    );
   }
   if (bundles) {
     const [o, t, ref] = [bundles.sizes['retry-safe'], bundles.sizes.powertools, bundles.sizes.reference];
