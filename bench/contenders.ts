@@ -4,7 +4,7 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DynamoDBStore, idempotency } from '../lambda/index.js';
+import { DynamoDBStore, idempotency, RecordCache } from '../lambda/index.js';
 
 /** The event every scenario sends: a payment with a customer and a few lines, about 600 bytes of JSON. */
 export interface PaymentEvent {
@@ -81,7 +81,7 @@ export function retrySafeHandler(options: ContenderOptions): BenchHandler {
       name: OPERATION,
       key: (event) => event.paymentId,
       ttlSeconds: TTL_SECONDS,
-      ...(options.cache ? { cache: { maxEntries: CACHE_ENTRIES } } : {}),
+      ...(options.cache ? { cache: new RecordCache({ maxEntries: CACHE_ENTRIES }) } : {}),
     }),
   ) as unknown as BenchHandler;
 }

@@ -9,6 +9,7 @@ export type { HttpEvent } from './http/http-event.js';
 export type { HttpResponse } from './http/http-response.js';
 export type { Problem } from './http/problem.js';
 export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.js';
+export { RecordCache, type RecordCacheOptions } from './core/cache.js';
 export type { IdempotencyOptions, IdempotencyLogger } from './core/options.js';
 export type {
   IdempotencyStore,

@@ -1,17 +1,13 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { attachExecution, detachExecution } from './core/context-execution.js';
 import { complete, decide, release, type Execution } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
-import { contextWithExecution, detachExecution } from './steps/scope.js';
 
-/** Where this invocation's claim is kept: on the Middy request itself, never in a closure. */
-export const EXECUTION = Symbol('retry-safe.execution');
+/** Where a Middy request keeps the context that carries its claim: on the request, never in a closure. */
+const CLAIMED_CONTEXT = Symbol('retry-safe.claimed-context');
 
-/** Where the context object that carries this invocation's claim for its steps is kept. */
-const STEP_CONTEXT = Symbol('retry-safe.step-context');
-
-/** A Middy request carrying this invocation's claim, if it made one. */
-export type RequestWithExecution = Request & { [EXECUTION]?: Execution; [STEP_CONTEXT]?: object };
+type RequestWithClaim = Request & { [CLAIMED_CONTEXT]?: object };
 
 /**
  * Middy middleware: runs the handler once per idempotency key and replays its result to retries.
@@ -53,24 +49,21 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 }
 
 /**
- * Keeps this invocation's claim on its Middy request, for its `after` and `onError` hooks, and
- * on its Lambda context, for the handler's steps (see `contextWithExecution`).
+ * Keeps this invocation's claim for its `after` and `onError` hooks, and on its Lambda context
+ * for the handler's steps: `step(name, fn, { context })` (no async scope can wrap a Middy handler;
+ * `enterWith` from a hook would leak into the caller's async context).
  */
 export function holdExecution(request: Request, execution: Execution): void {
-  const holder = request as RequestWithExecution;
-  holder[EXECUTION] = execution;
-  // For `step(name, fn, { context })`: no async scope can wrap a Middy handler (enterWith from a
-  // hook leaks into the caller's context), so the context carries the claim for this invocation.
-  request.context = contextWithExecution(request.context, execution);
-  holder[STEP_CONTEXT] = request.context;
+  request.context = attachExecution(request.context, execution);
+  (request as RequestWithClaim)[CLAIMED_CONTEXT] = request.context;
 }
 
 /** Removes and returns this invocation's claim, so `after` and `onError` act on it at most once. */
 export function takeExecution(request: Request): Execution | undefined {
-  const holder = request as RequestWithExecution;
-  const execution = holder[EXECUTION];
-  if (execution) detachExecution(holder[STEP_CONTEXT], execution);
-  delete holder[EXECUTION];
-  delete holder[STEP_CONTEXT];
-  return execution;
+  const holder = request as RequestWithClaim;
+  const context = holder[CLAIMED_CONTEXT];
+  if (!context) return undefined;
+  // Undefined rather than deleted: a delete would make the request object slower to read.
+  holder[CLAIMED_CONTEXT] = undefined;
+  return detachExecution(context);
 }

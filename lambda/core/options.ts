@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { RecordCache, type RecordCacheOptions } from './cache.js';
+import type { RecordCache } from './cache.js';
 import { IdempotencyError } from './errors.js';
 import type { IdempotencyStore } from './store.js';
 
@@ -46,12 +46,14 @@ export interface IdempotencyOptions<TEvent = unknown> {
    */
   readonly logger?: IdempotencyLogger;
   /**
-   * Keep completed records in memory (LRU, per wrapped handler) so a hot replay costs no
-   * DynamoDB request. Only completed records are kept, never past their expiry; a record
-   * deleted from the table by hand is still replayed from a warm container until it expires.
+   * Keep completed records in memory, e.g. `new RecordCache({ maxEntries: 1000 })`, so a hot
+   * replay costs no DynamoDB request. Only completed records are kept, never past their expiry;
+   * a record deleted from the table by hand is still replayed from a warm container until it
+   * expires. One cache may serve several handlers: record ids include the operation name.
+   * An instance rather than a flag, so handlers without a cache do not bundle it.
    * @default - no cache: every call reads the table
    */
-  readonly cache?: RecordCacheOptions;
+  readonly cache?: RecordCache;
 }
 
 /** Options after defaults and validation; built once per wrapped handler. */
@@ -75,6 +77,9 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
   if (!options || typeof options.store?.claim !== 'function') {
     throw new IdempotencyError('options.store is required, e.g. { store: new DynamoDBStore() }');
   }
+  if (options.cache !== undefined && typeof options.cache?.get !== 'function') {
+    throw new IdempotencyError('options.cache must be a RecordCache, e.g. new RecordCache({ maxEntries: 1000 })');
+  }
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
     throw new IdempotencyError(`options.ttlSeconds must be a positive whole number of seconds, got ${ttlSeconds}`);
@@ -90,6 +95,6 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
     required: options.required ?? true,
     ttlSeconds,
     logger: options.logger ?? console,
-    cache: options.cache ? new RecordCache(options.cache) : undefined,
+    cache: options.cache,
   };
 }

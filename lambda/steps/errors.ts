@@ -8,6 +8,7 @@ import { IdempotencyError } from '../core/errors.js';
  * README's "Multi-step handlers" section.
  */
 export class StepInterruptedError extends IdempotencyError {
+  override readonly name = 'StepInterruptedError';
   /** The step's name, as passed to `step()`. */
   readonly stepName: string;
   /** The derived idempotency key the interrupted attempt passed to its function. */
@@ -32,6 +33,7 @@ export class StepInterruptedError extends IdempotencyError {
  * moved it on, or it does not exist). Nothing was written; re-read and decide again.
  */
 export class VersionConflictError extends IdempotencyError {
+  override readonly name = 'VersionConflictError';
   /** The version the caller expected (`0`: the item was expected to be absent). */
   readonly expectedVersion: number;
   /** The stored version when the write was refused: `0` if the item or its version is absent. */

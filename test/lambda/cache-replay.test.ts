@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { idempotency, IdempotencyError, IdempotencyPayloadMismatchError, makeIdempotent } from '../../lambda/index.js';
+import {
+  idempotency,
+  IdempotencyError,
+  IdempotencyPayloadMismatchError,
+  makeIdempotent,
+  RecordCache,
+} from '../../lambda/index.js';
 import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from '../../lambda/index.js';
 import { createLocalTable } from '../support/local-table.js';
 import { lambdaContext } from '../support/lambda-context.js';
@@ -34,7 +40,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
     const handler = makeIdempotent(async (e: Order) => ({ runs: ++runs, lines: [e.amount] }), {
       store,
       key: (e) => e.orderId,
-      cache: { maxEntries: 10 },
+      cache: new RecordCache({ maxEntries: 10 }),
     });
     const first = await handler({ orderId: 'o1', amount: 5 }, context);
     first.lines.push(99); // a caller mutating its result must not change what is replayed
@@ -57,7 +63,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
     const reader = makeIdempotent(async (e: Order) => ({ runs: ++runs, amount: e.amount }), {
       ...options,
       store,
-      cache: { maxEntries: 10 },
+      cache: new RecordCache({ maxEntries: 10 }),
     });
     expect(await reader({ orderId: 'o2', amount: 7 }, context)).toEqual({ runs: 1, amount: 7 });
     expect(await reader({ orderId: 'o2', amount: 7 }, context)).toEqual({ runs: 1, amount: 7 });
@@ -77,7 +83,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
         await gate;
         return { amount: e.amount };
       },
-      { store, key: (e) => e.orderId, cache: { maxEntries: 10 } },
+      { store, key: (e) => e.orderId, cache: new RecordCache({ maxEntries: 10 }) },
     );
     const running = handler({ orderId: 'o3', amount: 1 }, context);
     await vi.waitFor(() => expect(runs).toBe(1));
@@ -102,7 +108,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
         if (runs === 1) throw new Error('card declined');
         return { amount: e.amount };
       },
-      { store, key: (e) => e.orderId, cache: { maxEntries: 10 } },
+      { store, key: (e) => e.orderId, cache: new RecordCache({ maxEntries: 10 }) },
     );
     await expect(handler({ orderId: 'o4', amount: 3 }, context)).rejects.toThrow('card declined');
     expect(await handler({ orderId: 'o4', amount: 3 }, context)).toEqual({ amount: 3 });
@@ -119,7 +125,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
       store,
       key: (e: Order) => e.orderId,
       ttlSeconds: 60,
-      cache: { maxEntries: 10 },
+      cache: new RecordCache({ maxEntries: 10 }),
     });
     await handler({ orderId: 'o5', amount: 1 }, context);
     expect(await handler({ orderId: 'o5', amount: 1 }, context)).toEqual({ runs: 1 });
@@ -134,7 +140,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
     const handler = makeIdempotent(async (e: Order) => ({ amount: e.amount }), {
       store,
       key: (e) => e.orderId,
-      cache: { maxEntries: 10 },
+      cache: new RecordCache({ maxEntries: 10 }),
     });
     await handler({ orderId: 'o6', amount: 1 }, context);
     await expect(handler({ orderId: 'o6', amount: 2 }, context)).rejects.toBeInstanceOf(
@@ -151,7 +157,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
         store: table.store,
         name,
         key: (e) => e.orderId,
-        cache: { maxEntries: 10 },
+        cache: new RecordCache({ maxEntries: 10 }),
       });
     const charge = make('charge');
     const refund = make('refund');
@@ -160,9 +166,14 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
     expect(await charge({ orderId: 'o7', amount: 1 }, context)).toEqual({ name: 'charge', amount: 1 });
   });
 
-  it('rejects a cache with a non-positive size when the handler is wrapped', () => {
-    expect(() => idempotency({ store: { claim: vi.fn(), complete: vi.fn(), release: vi.fn() }, cache: { maxEntries: 0 } })).toThrow(
-      IdempotencyError,
-    );
+  it('rejects a cache with a non-positive size when it is made', () => {
+    expect(() => new RecordCache({ maxEntries: 0 })).toThrow(IdempotencyError);
+  });
+
+  it('rejects cache options where a cache belongs when the handler is wrapped, saying what to pass', () => {
+    const store = { claim: vi.fn(), complete: vi.fn(), release: vi.fn() };
+    const options = { store, cache: { maxEntries: 10 } as unknown as RecordCache };
+    expect(() => idempotency(options)).toThrow(/options.cache must be a RecordCache/);
+    expect(() => makeIdempotent(async () => 1, options)).toThrow(IdempotencyError);
   });
 });

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject, beforeAll, describe, expect, it } from 'vitest';
 import { countRequests, type RequestCounter } from '../../bench/request-counter.js';
-import { DynamoDBStore, IdempotencyPayloadMismatchError, makeIdempotent } from '../../lambda/index.js';
+import { DynamoDBStore, IdempotencyPayloadMismatchError, makeIdempotent, RecordCache } from '../../lambda/index.js';
 import { createLocalTable } from '../support/local-table.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
@@ -27,7 +27,7 @@ describe('DynamoDB requests per call, counted on a real client against DynamoDB 
   });
   const context = lambdaContext({ functionName: 'request-counts' });
 
-  function charge(options: { cache?: { maxEntries: number } } = {}) {
+  function charge(options: { cache?: RecordCache } = {}) {
     let runs = 0;
     const handler = makeIdempotent(
       async (event: Payment) => {
@@ -77,7 +77,7 @@ describe('DynamoDB requests per call, counted on a real client against DynamoDB 
   });
 
   it('sends no request on a replay served from the cache', async () => {
-    const { handler, runs } = charge({ cache: { maxEntries: 10 } });
+    const { handler, runs } = charge({ cache: new RecordCache({ maxEntries: 10 }) });
     await handler({ paymentId: 'cached', amountCents: 100 }, context);
     const sent = await requestsFor(async () => {
       expect(await handler({ paymentId: 'cached', amountCents: 100 }, context)).toEqual({
@@ -90,7 +90,7 @@ describe('DynamoDB requests per call, counted on a real client against DynamoDB 
   });
 
   it('sends no request to reject a mismatch against a cached record', async () => {
-    const { handler } = charge({ cache: { maxEntries: 10 } });
+    const { handler } = charge({ cache: new RecordCache({ maxEntries: 10 }) });
     await handler({ paymentId: 'cached-mismatch', amountCents: 100 }, context);
     counter.reset();
     await expect(handler({ paymentId: 'cached-mismatch', amountCents: 5 }, context)).rejects.toBeInstanceOf(

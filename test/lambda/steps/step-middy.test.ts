@@ -148,7 +148,7 @@ describe('step() under the idempotency() Middy middleware', () => {
     expect(keys).toEqual([stepKey(recordId(name, first), 'charge'), stepKey(recordId(name, second), 'charge')]);
   });
 
-  it('gives an invocation a copy when its context object cannot be extended, and steps still work', async () => {
+  it('runs steps on a frozen context object, which it leaves as it was', async () => {
     let handlerContext: Context | undefined;
     const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
       handlerContext = context;
@@ -160,10 +160,37 @@ describe('step() under the idempotency() Middy middleware', () => {
 
     expect(await app(orderEvent(randomUUID()), frozen)).toBe('ok');
 
-    // A copy with the caller's properties: reads, spreads and methods behave as before.
-    expect(handlerContext).not.toBe(frozen);
-    expect({ ...handlerContext }).toEqual({ ...frozen });
-    expect(handlerContext?.getRemainingTimeInMillis()).toBe(frozen.getRemainingTimeInMillis());
+    expect(handlerContext).toBe(frozen);
+    expect(Reflect.ownKeys(frozen)).toEqual(Reflect.ownKeys(lambdaContext()));
+    await expect(step('later', () => 'no', { context: frozen })).rejects.toThrow(/outside an idempotent execution/);
+  });
+
+  it('gives a nested invocation that reuses the running context a copy with the same properties', async () => {
+    const name = `middy-nested-${randomUUID()}`;
+    const seen: Array<{ context: Context; key: string }> = [];
+    const inner = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) =>
+      step('inner', (key) => void seen.push({ context, key }), { context }),
+    )
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name: `${name}-inner`, key: (e) => e.order?.orderId }));
+    const outer = middy<OrderEvent, unknown, Error, Context>(async (event: OrderEvent, context: Context) => {
+      await inner(orderEvent(`${event.order?.orderId}-child`), context);
+      return step('outer', (key) => void seen.push({ context, key }), { context });
+    })
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name, key: (e) => e.order?.orderId }));
+    const context = lambdaContext();
+    const orderId = randomUUID();
+
+    await outer(orderEvent(orderId), context);
+
+    const [innerSeen, outerSeen] = seen;
+    expect(innerSeen.key).toBe(stepKey(recordId(`${name}-inner`, `${orderId}-child`), 'inner'));
+    expect(outerSeen.key).toBe(stepKey(recordId(name, orderId), 'outer'));
+    expect(outerSeen.context).toBe(context);
+    expect(innerSeen.context).not.toBe(context);
+    expect({ ...innerSeen.context }).toEqual({ ...context });
+    expect(innerSeen.context.getRemainingTimeInMillis()).toBe(context.getRemainingTimeInMillis());
   });
 
   it('rejects step(name, fn) without { context } under Middy with an error naming the fix', async () => {

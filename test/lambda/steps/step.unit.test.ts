@@ -16,6 +16,7 @@ import {
   IdempotencyStoreError,
   StepInterruptedError,
   makeIdempotent,
+  RecordCache,
   step,
   type IdempotencyOptions,
 } from '../../../lambda/index.js';
@@ -146,7 +147,7 @@ describe('at-least-once steps (default)', () => {
         if (fail) throw new Error('email failed');
         return charged;
       },
-      { store, name: 'orders', key: (e: typeof event) => e.orderId, ttlSeconds: TTL, cache: { maxEntries: 10 } },
+      { store, name: 'orders', key: (e: typeof event) => e.orderId, ttlSeconds: TTL, cache: new RecordCache({ maxEntries: 10 }) },
     );
     await expect(handler(event, lambdaContext())).rejects.toThrow('email failed');
     ddb.resetHistory();
