@@ -8,7 +8,6 @@
  * Throws a plain `Error` for NaN, infinities, lone surrogates and cycles; a `TypeError` for BigInt.
  */
 export function canonicalJson(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return primitive(value);
   return serialize(value, []);
 }
 
@@ -24,21 +23,6 @@ function text(value: string): string {
   if (!NEEDS_CARE.test(value)) return `"${value}"`;
   if (!(value as unknown as WellFormed).isWellFormed()) throw new Error('Lone surrogate is not allowed');
   return JSON.stringify(value);
-}
-
-function primitive(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return text(value);
-    case 'number':
-      if (Number.isNaN(value)) throw new Error('NaN is not allowed');
-      if (!Number.isFinite(value)) throw new Error('Infinity is not allowed');
-      // ECMAScript's number-to-string is the one JCS specifies; `String(-0)` is `0`, as required.
-      return String(value);
-    default:
-      // null, booleans; undefined, functions and symbols give undefined; BigInt throws a TypeError.
-      return JSON.stringify(value);
-  }
 }
 
 // Events of one kind repeat the same few member names: quoting each once saves a quarter of
@@ -62,9 +46,15 @@ function memberName(key: string): string {
 
 /** `path` holds the objects being serialized above this one: meeting one again is a cycle. */
 function serialize(value: unknown, path: object[]): string | undefined {
-  // Strings and numbers first: they are most of any event, and need no call into `primitive`.
+  // Strings and numbers first: they are most of any event.
   if (typeof value === 'string') return text(value);
-  if (value === null || typeof value !== 'object') return primitive(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`${value} is not allowed`);
+    // ECMAScript's number-to-string is the one JCS specifies; `String(-0)` is `0`, as required.
+    return String(value);
+  }
+  // null and booleans; undefined, functions and symbols give undefined; BigInt throws a TypeError.
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (path.includes(value)) throw new Error('Circular reference detected');
   path.push(value);
   let out: string | undefined;

@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { IdempotencyStoreError } from './errors.js';
 import type { UnstorableReason } from './result-codec.js';
 import type { CompletionRecord, IdempotencyRecord } from './store.js';
 import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './table-schema.js';
@@ -15,6 +16,21 @@ export const TTL_NAMES = { '#e': TTL_ATTRIBUTE };
 /** True for the failure of a condition expression (the record in the way, if asked for, is on `Item`). */
 export function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Awaits a conditional write (`send`). Returns `true` if it was applied; if its condition failed,
+ * the item in the way (when the command asked for it with `ReturnValuesOnConditionCheckFailure`)
+ * or `undefined`. Any other failure is an {@link IdempotencyStoreError} naming `operation`.
+ */
+export async function conditionalWrite(send: () => Promise<unknown>, operation: string): Promise<true | Item | undefined> {
+  try {
+    await send();
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return (error as { Item?: Item }).Item;
+    throw new IdempotencyStoreError(operation, { cause: error });
+  }
 }
 
 /** The attribute value of a stored result: JSON text as S, compressed JSON as B. */

@@ -1,15 +1,14 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   completionUpdate,
+  conditionalWrite,
   fromItem,
   HELD_BY_OWNER,
-  isConditionFailure,
   KEY_IS_FREE,
   RECORD_EXPIRED,
   TTL_NAMES,
-  type Item,
 } from './dynamodb-items.js';
-import { IdempotencyError, IdempotencyStoreError } from './errors.js';
+import { IdempotencyError } from './errors.js';
 import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from './store.js';
 import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './table-schema.js';
 
@@ -41,80 +40,55 @@ export class DynamoDBStore implements IdempotencyStore {
   constructor(options: DynamoDBStoreOptions = {}) {
     const tableName = options.tableName ?? process.env.IDEMPOTENCY_TABLE_NAME;
     if (!tableName) {
-      throw new IdempotencyError(
-        'DynamoDBStore needs a table: pass { tableName } or set IDEMPOTENCY_TABLE_NAME (IdempotencyTable.useBy does)',
-      );
+      throw new IdempotencyError('DynamoDBStore needs { tableName } or IDEMPOTENCY_TABLE_NAME (set by IdempotencyTable.useBy)');
     }
     this.tableName = tableName;
     this.client = options.client ?? new DynamoDBClient({});
   }
 
   async claim(record: ClaimRecord, nowMs: number): Promise<ClaimResult> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            [PARTITION_KEY]: { S: record.id },
-            [ATTR.status]: { S: STATUS.inProgress },
-            [ATTR.owner]: { S: record.owner },
-            [ATTR.fingerprint]: { S: record.fingerprint },
-            [ATTR.leaseExpiresAtMs]: { N: String(record.leaseExpiresAtMs) },
-            [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
-          },
-          ConditionExpression: claimCondition,
-          ExpressionAttributeNames: TTL_NAMES,
-          ExpressionAttributeValues: {
-            ':nowS': { N: String(Math.floor(nowMs / 1000)) },
-            ':nowMs': { N: String(nowMs) },
-            ':p': { S: STATUS.inProgress },
-            ':f': { S: record.fingerprint },
-          },
-          // The record in the way comes back with the failure: a replay costs one request.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { claimed: true };
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        const item = (error as { Item?: Item }).Item;
-        return { claimed: false, existing: item ? fromItem(item) : undefined };
-      }
-      throw new IdempotencyStoreError('claim', { cause: error });
-    }
+    const command = new PutItemCommand({
+      TableName: this.tableName,
+      Item: {
+        [PARTITION_KEY]: { S: record.id },
+        [ATTR.status]: { S: STATUS.inProgress },
+        [ATTR.owner]: { S: record.owner },
+        [ATTR.fingerprint]: { S: record.fingerprint },
+        [ATTR.leaseExpiresAtMs]: { N: String(record.leaseExpiresAtMs) },
+        [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
+      },
+      ConditionExpression: claimCondition,
+      ExpressionAttributeNames: TTL_NAMES,
+      ExpressionAttributeValues: {
+        ':nowS': { N: String(Math.floor(nowMs / 1000)) },
+        ':nowMs': { N: String(nowMs) },
+        ':p': { S: STATUS.inProgress },
+        ':f': { S: record.fingerprint },
+      },
+      // The record in the way comes back with the failure: a replay costs one request.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    const answer = await conditionalWrite(() => this.client.send(command), 'claim');
+    return answer === true ? { claimed: true } : { claimed: false, existing: answer && fromItem(answer) };
   }
 
   async complete(record: CompletionRecord, owner: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [PARTITION_KEY]: { S: record.id } },
-          ...completionUpdate(record, owner, [ATTR.owner, ATTR.leaseExpiresAtMs]),
-          ExpressionAttributeNames: TTL_NAMES,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new IdempotencyStoreError('complete', { cause: error });
-    }
+    const command = new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: { [PARTITION_KEY]: { S: record.id } },
+      ...completionUpdate(record, owner, [ATTR.owner, ATTR.leaseExpiresAtMs]),
+      ExpressionAttributeNames: TTL_NAMES,
+    });
+    return (await conditionalWrite(() => this.client.send(command), 'complete')) === true;
   }
 
   async release(id: string, owner: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: { [PARTITION_KEY]: { S: id } },
-          ConditionExpression: HELD_BY_OWNER,
-          ExpressionAttributeValues: { ':o': { S: owner }, ':p': { S: STATUS.inProgress } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new IdempotencyStoreError('release', { cause: error });
-    }
+    const command = new DeleteItemCommand({
+      TableName: this.tableName,
+      Key: { [PARTITION_KEY]: { S: id } },
+      ConditionExpression: HELD_BY_OWNER,
+      ExpressionAttributeValues: { ':o': { S: owner }, ':p': { S: STATUS.inProgress } },
+    });
+    return (await conditionalWrite(() => this.client.send(command), 'release')) === true;
   }
 }

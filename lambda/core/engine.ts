@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { RecordCache } from './cache.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   IdempotencyError,
   IdempotencyInProgressError,
@@ -15,8 +15,10 @@ import { leaseMs } from './lease.js';
 import { ownerToken } from './owner-token.js';
 import type { ResolvedOptions } from './options.js';
 import { decodeResult, encodeResult, isUnstorable } from './result-codec.js';
-import type { ClaimRecord, CompletionRecord, IdempotencyRecord, IdempotencyStore } from './store.js';
-import type { IdempotencyLogger } from './options.js';
+import type { CompletionRecord, IdempotencyRecord } from './store.js';
+
+/** What an execution needs from the wrapped handler's options: where and how long to keep records. */
+export type ExecutionOptions = Pick<ResolvedOptions<unknown>, 'store' | 'ttlSeconds' | 'logger' | 'cache'>;
 
 /** One invocation's claim on one key: created by a successful claim, ended by complete or release. */
 export interface Execution {
@@ -26,13 +28,10 @@ export interface Execution {
   readonly owner: string;
   /** Hash of the request fingerprint, fixed at claim time. */
   readonly fingerprint: string;
-  readonly store: IdempotencyStore;
-  readonly ttlSeconds: number;
-  readonly logger: IdempotencyLogger;
   /** Epoch milliseconds when the claim was made. */
   readonly startedAtMs: number;
-  /** Where the completed record is kept for hot replays, if caching is on. */
-  readonly cache?: RecordCache;
+  /** The store, retention, logger and cache of the handler that claimed (shared, not copied). */
+  readonly options: ExecutionOptions;
 }
 
 /** What to do with an invocation, decided before the handler runs. */
@@ -69,29 +68,22 @@ export function identify<TEvent>(
   let key: unknown;
   let eventHash: string | undefined;
   try {
-    if (options.key) {
-      key = options.key(event, context);
-    } else {
-      key = eventHash = hashCanonical(event);
-    }
+    key = options.key ? options.key(event, context) : (eventHash = hashCanonical(event));
   } catch (error) {
-    throw new IdempotencyKeyInvalidError('the key could not be read from the event', { cause: error });
+    throw new IdempotencyKeyInvalidError('the key function threw', { cause: error });
   }
-  if (key === undefined || key === null) {
+  if (key == null) {
     if (options.required) throw new IdempotencyKeyMissingError();
     return undefined;
   }
   const validKey = validateKey(key);
-  let fingerprint: string;
   try {
     // With both defaults the key already is the hash of the whole event: hash it once.
-    fingerprint = options.fingerprint ? hashCanonical(options.fingerprint(event)) : (eventHash ?? hashCanonical(event));
+    const fingerprint = options.fingerprint ? hashCanonical(options.fingerprint(event)) : (eventHash ?? hashCanonical(event));
+    return { key: validKey, fingerprint };
   } catch (error) {
-    throw new IdempotencyError('the request fingerprint could not be computed: it is not JSON-representable', {
-      cause: error,
-    });
+    throw new IdempotencyError('the request fingerprint is not JSON-representable', { cause: error });
   }
-  return { key: validKey, fingerprint };
 }
 
 /** The record id for a key: operation name plus a hash of scope and key (the raw key is never stored). */
@@ -103,11 +95,7 @@ export function recordId(name: string, key: string, scope?: string): string {
 /** The operation name: configured, from the environment, or from the Lambda context. */
 export function operationName(options: ResolvedOptions<unknown>, context: Context | undefined): string {
   const name = options.name ?? context?.functionName;
-  if (!name) {
-    throw new IdempotencyError(
-      'no operation name: pass options.name (outside Lambda there is no AWS_LAMBDA_FUNCTION_NAME or context.functionName)',
-    );
-  }
+  if (!name) throw new IdempotencyError('no operation name: pass options.name when not running in Lambda');
   return name;
 }
 
@@ -129,70 +117,60 @@ export async function decide<TEvent>(
 
 /** Claims `id` for a request with this fingerprint hash. */
 export async function claim(
-  options: Pick<ResolvedOptions<unknown>, 'store' | 'ttlSeconds' | 'logger' | 'cache'>,
+  options: ExecutionOptions,
   id: string,
   fingerprint: string,
   leaseDurationMs: number,
 ): Promise<Decision> {
   // A cached record is completed and unexpired: it answers a replay or a mismatch without a request.
   const cached = options.cache?.get(id, Date.now());
-  if (cached) {
-    const verdict = judgeExisting(cached, fingerprint, Date.now());
-    if (verdict !== 'absent') return verdict;
-  }
+  const answered = cached && judgeExisting(cached, fingerprint, Date.now());
+  if (answered) return answered;
   const owner = ownerToken();
   for (let attempt = 1; ; attempt++) {
     const nowMs = Date.now();
     const leaseExpiresAtMs = nowMs + leaseDurationMs;
-    const record: ClaimRecord = {
-      id,
-      status: 'in-progress',
-      fingerprint,
-      owner,
-      leaseExpiresAtMs,
-      // An in-progress record must not expire (and so count as absent) before its lease lapses.
-      expiresAtSeconds: Math.max(Math.floor(nowMs / 1000) + options.ttlSeconds, Math.ceil(leaseExpiresAtMs / 1000) + 1),
-    };
     let answer;
     try {
-      answer = await options.store.claim(record, nowMs);
+      answer = await options.store.claim(
+        {
+          id,
+          status: 'in-progress',
+          fingerprint,
+          owner,
+          leaseExpiresAtMs,
+          // An in-progress record must not expire (and so count as absent) before its lease lapses.
+          expiresAtSeconds: Math.max(
+            Math.floor(nowMs / 1000) + options.ttlSeconds,
+            Math.ceil(leaseExpiresAtMs / 1000) + 1,
+          ),
+        },
+        nowMs,
+      );
     } catch (error) {
       throw error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError('claim', { cause: error });
     }
-    const execution: Execution = {
-      id,
-      owner,
-      fingerprint,
-      store: options.store,
-      ttlSeconds: options.ttlSeconds,
-      logger: options.logger,
-      startedAtMs: nowMs,
-      cache: options.cache,
-    };
-    if (answer.claimed) return { action: 'run', execution };
-    const existing = answer.existing;
+    const existing = answer.claimed ? undefined : answer.existing;
     // The SDK retried a claim whose first response was lost: the record in the way is our own.
-    if (existing?.owner === owner) return { action: 'run', execution };
+    if (answer.claimed || existing?.owner === owner) {
+      return { action: 'run', execution: { id, owner, fingerprint, startedAtMs: nowMs, options } };
+    }
     const verdict = judgeExisting(existing, fingerprint, Date.now());
-    if (verdict !== 'absent') {
-      if (verdict.action === 'replay' && existing) options.cache?.set(existing);
+    if (verdict) {
+      if (verdict.action === 'replay') options.cache?.set(existing as IdempotencyRecord);
       return verdict;
     }
     if (attempt >= CLAIM_ATTEMPTS) throw new IdempotencyInProgressError(0);
   }
 }
 
-/** What a record that blocked a claim means for this request; `absent` if it no longer counts. */
-function judgeExisting(
-  existing: IdempotencyRecord | undefined,
-  fingerprint: string,
-  nowMs: number,
-): Decision | 'absent' {
-  if (!existing || existing.expiresAtSeconds < Math.floor(nowMs / 1000)) return 'absent';
+/** What a record that blocked a claim means for this request; `undefined` if it no longer counts. */
+function judgeExisting(existing: IdempotencyRecord | undefined, fingerprint: string, nowMs: number): Decision | undefined {
+  if (!existing || existing.expiresAtSeconds < Math.floor(nowMs / 1000)) return undefined;
   if (existing.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError();
   if (existing.status === 'completed') return { action: 'replay', result: replayedResult(existing) };
   const lease = existing.leaseExpiresAtMs ?? 0;
-  if (lease < nowMs) return 'absent';
+  if (lease < nowMs) return undefined;
   throw new IdempotencyInProgressError(lease - nowMs);
 }
 
@@ -211,35 +189,30 @@ export function replayedResult(record: IdempotencyRecord): unknown {
  * backoff. Never throws: the work is done, so the caller gets its result; failures are logged.
  */
 export async function complete(execution: Execution, result: unknown): Promise<void> {
+  const { id, options } = execution;
   const encoded = encodeResult(result);
   const record: CompletionRecord = {
-    id: execution.id,
-    expiresAtSeconds: Math.floor(Date.now() / 1000) + execution.ttlSeconds,
+    id,
+    expiresAtSeconds: Math.floor(Date.now() / 1000) + options.ttlSeconds,
     ...(isUnstorable(encoded) ? { resultUnavailable: encoded.unstorable } : { result: encoded }),
   };
   if (record.resultUnavailable) {
-    execution.logger.warn('retry-safe: result not stored; retries will get IdempotencyResultUnavailableError', {
-      id: execution.id,
+    options.logger.warn('retry-safe: result not stored; retries get IdempotencyResultUnavailableError', {
+      id,
       reason: record.resultUnavailable,
     });
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      const written = await execution.store.complete(record, execution.owner);
-      if (written) {
-        execution.cache?.set({ ...record, status: 'completed', fingerprint: execution.fingerprint });
+      if (await options.store.complete(record, execution.owner)) {
+        options.cache?.set({ ...record, status: 'completed', fingerprint: execution.fingerprint });
       } else {
-        execution.logger.warn('retry-safe: claim lost before completion (lease lapsed); result not stored', {
-          id: execution.id,
-        });
+        options.logger.warn('retry-safe: lease lapsed before completion; result not stored', { id });
       }
       return;
     } catch (error) {
       if (attempt >= COMPLETE_BACKOFF_MS.length) {
-        execution.logger.error('retry-safe: could not store the result; a retry after the lease lapses runs again', {
-          id: execution.id,
-          error,
-        });
+        options.logger.error('retry-safe: result not stored; a retry after the lease runs again', { id, error });
         return;
       }
       await sleep(COMPLETE_BACKOFF_MS[attempt] * (0.5 + Math.random()));
@@ -253,15 +226,11 @@ export async function complete(execution: Execution, result: unknown): Promise<v
  */
 export async function release(execution: Execution): Promise<void> {
   try {
-    await execution.store.release(execution.id, execution.owner);
+    await execution.options.store.release(execution.id, execution.owner);
   } catch (error) {
-    execution.logger.error('retry-safe: could not release the claim; retries wait for the lease to lapse', {
+    execution.options.logger.error('retry-safe: claim not released; retries wait for the lease', {
       id: execution.id,
       error,
     });
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

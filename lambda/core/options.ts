@@ -77,12 +77,12 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
   if (!options || typeof options.store?.claim !== 'function') {
     throw new IdempotencyError('options.store is required, e.g. { store: new DynamoDBStore() }');
   }
-  if (options.cache !== undefined && typeof options.cache?.get !== 'function') {
-    throw new IdempotencyError('options.cache must be a RecordCache, e.g. new RecordCache({ maxEntries: 1000 })');
+  if (options.cache && typeof options.cache.get !== 'function') {
+    throw new IdempotencyError('options.cache must be a RecordCache, e.g. new RecordCache()');
   }
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
-    throw new IdempotencyError(`options.ttlSeconds must be a positive whole number of seconds, got ${ttlSeconds}`);
+    throw new IdempotencyError(`options.ttlSeconds must be a positive integer, got ${ttlSeconds}`);
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
     throw new IdempotencyError(`options.name must be a non-empty string, got ${JSON.stringify(options.name)}`);

@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   completionUpdate,
+  conditionalWrite,
   fromItem,
-  isConditionFailure,
   KEY_IS_FREE,
   RECORD_EXPIRED,
   resultValue,
@@ -71,39 +71,26 @@ export class DynamoDBStepStore implements StepStore {
   }
 
   async finishStep(record: StepRecord, owner: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [PARTITION_KEY]: { S: record.id } },
-          ...completionUpdate(record, owner, [ATTR.owner]),
-          ExpressionAttributeNames: TTL_NAMES,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw new IdempotencyStoreError('step finish', { cause: error });
-    }
+    const command = new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: { [PARTITION_KEY]: { S: record.id } },
+      ...completionUpdate(record, owner, [ATTR.owner]),
+      ExpressionAttributeNames: TTL_NAMES,
+    });
+    return (await conditionalWrite(() => this.client.send(command), 'step finish')) === true;
   }
 
   async extendStep(id: string, expiresAtSeconds: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { [PARTITION_KEY]: { S: id } },
-          UpdateExpression: 'SET #e = :exp',
-          // Only an existing record that would expire sooner: never resurrect or shorten one.
-          ConditionExpression: `attribute_exists(${PARTITION_KEY}) AND #e < :exp`,
-          ExpressionAttributeNames: TTL_NAMES,
-          ExpressionAttributeValues: { ':exp': { N: String(expiresAtSeconds) } },
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) return;
-      throw new IdempotencyStoreError('step extend', { cause: error });
-    }
+    const command = new UpdateItemCommand({
+      TableName: this.tableName,
+      Key: { [PARTITION_KEY]: { S: id } },
+      UpdateExpression: 'SET #e = :exp',
+      // Only an existing record that would expire sooner: never resurrect or shorten one.
+      ConditionExpression: `attribute_exists(${PARTITION_KEY}) AND #e < :exp`,
+      ExpressionAttributeNames: TTL_NAMES,
+      ExpressionAttributeValues: { ':exp': { N: String(expiresAtSeconds) } },
+    });
+    await conditionalWrite(() => this.client.send(command), 'step extend');
   }
 
   private async putUnless(
@@ -112,26 +99,17 @@ export class DynamoDBStepStore implements StepStore {
     values: Item,
     operation: string,
   ): Promise<StepWriteResult> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem(record),
-          ConditionExpression: condition,
-          ExpressionAttributeNames: TTL_NAMES,
-          ExpressionAttributeValues: values,
-          // The record in the way comes back with the failure: a replay costs this one request.
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { written: true };
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        const item = (error as { Item?: Item }).Item;
-        return { written: false, existing: item ? fromItem(item) : undefined };
-      }
-      throw new IdempotencyStoreError(operation, { cause: error });
-    }
+    const command = new PutItemCommand({
+      TableName: this.tableName,
+      Item: toItem(record),
+      ConditionExpression: condition,
+      ExpressionAttributeNames: TTL_NAMES,
+      ExpressionAttributeValues: values,
+      // The record in the way comes back with the failure: a replay costs this one request.
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    const answer = await conditionalWrite(() => this.client.send(command), operation);
+    return answer === true ? { written: true } : { written: false, existing: answer && fromItem(answer) };
   }
 }
 

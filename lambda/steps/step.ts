@@ -68,7 +68,7 @@ export async function step<T>(name: string, fn: StepFunction<T>, options: StepOp
     name,
     fn,
     execution: scope.execution,
-    store: stepStoreFor(scope.execution.store),
+    store: stepStoreFor(scope.execution.options.store),
     id: stepRecordId(scope.execution.id, name),
     key: stepKey(scope.execution.id, name),
   };
@@ -109,7 +109,7 @@ function validateStepName(name: unknown): void {
 /** At least once: one consistent read; a completed step replays, anything else runs and is recorded. */
 async function runAtLeastOnce<T>(call: StepCall<T>): Promise<T> {
   const { execution } = call;
-  const found = call.execution.cache?.get(call.id, Date.now()) ?? (await call.store.readStep(call.id));
+  const found = call.execution.options.cache?.get(call.id, Date.now()) ?? (await call.store.readStep(call.id));
   const existing = live(found, Date.now());
   if (existing) {
     assertSamePayload(existing, execution);
@@ -119,7 +119,7 @@ async function runAtLeastOnce<T>(call: StepCall<T>): Promise<T> {
   const result = await call.fn(call.key);
   const encoded = encodeResult(result);
   if (isUnstorable(encoded)) {
-    execution.logger.warn('retry-safe: step result not stored; a retry of the parent runs the step again', {
+    execution.options.logger.warn('retry-safe: step result not stored; a retry of the parent runs the step again', {
       id: call.id,
       step: call.name,
       reason: encoded.unstorable,
@@ -136,7 +136,7 @@ async function runAtLeastOnce<T>(call: StepCall<T>): Promise<T> {
   const answer = await withBackoff(call, () => call.store.recordStep(record, Date.now()));
   if (!answer) return result;
   if (answer.written) {
-    execution.cache?.set(record);
+    execution.options.cache?.set(record);
     return result;
   }
   // Another execution of this parent (one whose lease lapsed while it ran) recorded the step first:
@@ -150,7 +150,7 @@ async function runAtLeastOnce<T>(call: StepCall<T>): Promise<T> {
 /** At most once: a conditional start write, `fn`, then the outcome; a started step is never re-run. */
 async function runAtMostOnce<T>(call: StepCall<T>): Promise<T> {
   const { execution } = call;
-  const cached = execution.cache?.get(call.id, Date.now());
+  const cached = execution.options.cache?.get(call.id, Date.now());
   if (cached) {
     assertSamePayload(cached, execution);
     return replay(call, cached);
@@ -189,7 +189,7 @@ async function runAtMostOnce<T>(call: StepCall<T>): Promise<T> {
     ...(isUnstorable(encoded) ? { resultUnavailable: encoded.unstorable } : { result: encoded }),
   };
   if (finished.resultUnavailable) {
-    execution.logger.warn('retry-safe: step result not stored; retries of the parent get IdempotencyResultUnavailableError', {
+    execution.options.logger.warn('retry-safe: step result not stored; retries of the parent get IdempotencyResultUnavailableError', {
       id: call.id,
       step: call.name,
       reason: finished.resultUnavailable,
@@ -197,12 +197,12 @@ async function runAtMostOnce<T>(call: StepCall<T>): Promise<T> {
   }
   const written = await withBackoff(call, () => call.store.finishStep(finished, execution.owner));
   if (written === false) {
-    execution.logger.warn('retry-safe: step outcome not written: the step is no longer started by this execution', {
+    execution.options.logger.warn('retry-safe: step outcome not written: the step is no longer started by this execution', {
       id: call.id,
       step: call.name,
     });
   } else if (written) {
-    execution.cache?.set(finished);
+    execution.options.cache?.set(finished);
   }
   return result;
 }
@@ -224,13 +224,13 @@ function assertSamePayload(record: StepRecord, execution: Execution): void {
  * once less than one retention is left.
  */
 function retainUntilSeconds(execution: Execution, nowMs: number): number {
-  return Math.floor(nowMs / 1000) + 2 * execution.ttlSeconds + LEASE_SLACK_SECONDS;
+  return Math.floor(nowMs / 1000) + 2 * execution.options.ttlSeconds + LEASE_SLACK_SECONDS;
 }
 
 /** Returns a completed step's recorded result, first extending its life if the parent may outlive it. */
 async function replay<T>(call: StepCall<T>, record: StepRecord): Promise<T> {
   const nowMs = Date.now();
-  const neededSeconds = Math.floor(nowMs / 1000) + call.execution.ttlSeconds + LEASE_SLACK_SECONDS;
+  const neededSeconds = Math.floor(nowMs / 1000) + call.execution.options.ttlSeconds + LEASE_SLACK_SECONDS;
   let kept = record;
   if (record.expiresAtSeconds < neededSeconds) {
     const expiresAtSeconds = retainUntilSeconds(call.execution, nowMs);
@@ -239,14 +239,14 @@ async function replay<T>(call: StepCall<T>, record: StepRecord): Promise<T> {
       kept = { ...record, expiresAtSeconds };
     } catch (error) {
       // The record is valid now; only a much later retry could miss it. Not worth failing the parent.
-      call.execution.logger.error('retry-safe: could not extend a step record; a retry after it expires runs the step again', {
+      call.execution.options.logger.error('retry-safe: could not extend a step record; a retry after it expires runs the step again', {
         id: call.id,
         step: call.name,
         error,
       });
     }
   }
-  call.execution.cache?.set(kept);
+  call.execution.options.cache?.set(kept);
   return replayedResult(kept) as T;
 }
 
@@ -261,7 +261,7 @@ async function withBackoff<T, R>(call: StepCall<T>, write: () => Promise<R>): Pr
       return await write();
     } catch (error) {
       if (attempt >= RECORD_BACKOFF_MS.length) {
-        call.execution.logger.error('retry-safe: could not record a step outcome', {
+        call.execution.options.logger.error('retry-safe: could not record a step outcome', {
           id: call.id,
           step: call.name,
           error,

@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -5,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Repository modules esbuild keeps when bundling `entry` as a Lambda handler (minified, SDK external). */
-async function modulesKept(entry: string): Promise<string[]> {
-  const result = await build({
+/** Bundles `entry` as a Lambda handler is bundled: minified ESM, the SDK external. */
+async function bundle(entry: string) {
+  return build({
     entryPoints: [join(ROOT, entry)],
     bundle: true,
     minify: true,
@@ -19,6 +21,11 @@ async function modulesKept(entry: string): Promise<string[]> {
     metafile: true,
     logLevel: 'silent',
   });
+}
+
+/** Repository modules esbuild keeps when bundling `entry` as a Lambda handler (minified, SDK external). */
+async function modulesKept(entry: string): Promise<string[]> {
+  const result = await bundle(entry);
   const [output] = Object.values(result.metafile.outputs);
   return Object.keys(output.inputs)
     .map((input) => relative(ROOT, resolve(ROOT, input)))
@@ -26,12 +33,31 @@ async function modulesKept(entry: string): Promise<string[]> {
 }
 
 describe('a handler that uses only the idempotency() middleware', () => {
-  it('bundles none of the HTTP adapter and only the step module the middleware itself imports', async () => {
+  it('bundles none of the HTTP adapter, the steps or the record cache', async () => {
     const kept = await modulesKept('bench/entries/retry-safe.ts');
     expect(kept).toContain('lambda/middleware.ts');
     expect(kept).toContain('lambda/core/engine.ts');
     expect(kept.filter((module) => module.startsWith('lambda/http/'))).toEqual([]);
-    // The middleware puts the execution on the context for step(); nothing else of the steps code.
-    expect(kept.filter((module) => module.startsWith('lambda/steps/'))).toEqual(['lambda/steps/scope.ts']);
+    expect(kept.filter((module) => module.startsWith('lambda/steps/'))).toEqual([]);
+    expect(kept).not.toContain('lambda/core/cache.ts');
+  });
+});
+
+describe('errors in a minified bundle', () => {
+  it('keep their class names, which minification would otherwise rename', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'retry-safe-names-'));
+    const entry = join(dir, 'entry.mjs');
+    await writeFile(
+      entry,
+      `import * as lib from ${JSON.stringify(join(ROOT, 'lambda/index.ts'))};\n` +
+        "export const names = Object.entries(lib).filter(([n]) => n.endsWith('Error')).map(([n, E]) => [n, new E('x', 'y', 'z').name]);\n",
+    );
+    const output = join(dir, 'bundle.mjs');
+    await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'node', format: 'esm', outfile: output, logLevel: 'silent' });
+    const { names } = (await import(output)) as { names: Array<[string, string]> };
+    await rm(dir, { recursive: true, force: true });
+
+    expect(names.length).toBeGreaterThanOrEqual(9);
+    for (const [exported, name] of names) expect(name).toBe(exported);
   });
 });
