@@ -93,7 +93,7 @@ export function recordId(name: string, key: string, scope?: string): string {
 }
 
 /** The operation name: configured, from the environment, or from the Lambda context. */
-export function operationName(options: ResolvedOptions<unknown>, context: Context | undefined): string {
+export function operationName(options: { readonly name?: string }, context: Context | undefined): string {
   const name = options.name ?? context?.functionName;
   if (!name) throw new IdempotencyError('no operation name: pass options.name when not running in Lambda');
   return name;
@@ -111,7 +111,7 @@ export async function decide<TEvent>(
 ): Promise<Decision> {
   const identity = identify(options, event, context);
   if (!identity) return { action: 'bypass' };
-  const id = recordId(operationName(options as ResolvedOptions<unknown>, context), identity.key, scope);
+  const id = recordId(operationName(options, context), identity.key, scope);
   return claim(options, id, identity.fingerprint, leaseMs(context));
 }
 

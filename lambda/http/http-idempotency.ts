@@ -1,7 +1,8 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { complete, decide, release, type Decision } from '../core/engine.js';
-import { resolveOptions, type IdempotencyOptions, type ResolvedOptions } from '../core/options.js';
+import { claim, complete, operationName, recordId, release, type Decision } from '../core/engine.js';
+import { leaseMs } from '../core/lease.js';
+import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
 import { holdExecution, takeExecution } from '../middleware.js';
 import { callerIdentity } from './caller-identity.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
@@ -125,11 +126,9 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     if (scope !== undefined && typeof scope !== 'string') {
       throw new IdempotencyError(`options.scope must return a string or undefined, got ${typeof scope}`);
     }
-    const fingerprint = requestFingerprint(http);
-    // Key and fingerprint are computed once, here; the engine reads them through these functions.
-    const perRequest: ResolvedOptions<TEvent> = { ...resolved, key: () => key, fingerprint: () => fingerprint };
     try {
-      return { decision: await decide(perRequest, event, context, scope) };
+      const id = recordId(operationName(resolved, context), key, scope);
+      return { decision: await claim(resolved, id, requestFingerprint(http), leaseMs(context)) };
     } catch (error) {
       const mapped = httpProblemFor(error);
       if (!mapped) throw error;

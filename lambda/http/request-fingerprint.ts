@@ -1,8 +1,8 @@
-import { canonicalJson } from '../core/canonical-json.js';
 import { IdempotencyError } from '../core/errors.js';
+import { hashCanonical } from '../core/hash.js';
 import type { HttpRequestView } from './http-event.js';
 
-/** What must be identical when a key is reused, as a JSON value the engine hashes canonically. */
+/** What must be identical when a key is reused, as the JSON value whose canonical hash is compared. */
 export interface RequestFingerprint {
   readonly method: string;
   readonly path: string;
@@ -18,13 +18,26 @@ export interface RequestFingerprint {
 export type BodyFingerprint = { readonly json: unknown } | { readonly bytes: string } | { readonly none: true };
 
 /**
- * The fingerprint of a request: method, path, query and body. Headers never count, so
- * volatile envelope fields (request id, timestamps, trace headers) cannot cause a mismatch.
+ * The fingerprint hash of a request: the canonical hash of its {@link RequestFingerprint}, i.e.
+ * method, path, query and body. Headers never count, so volatile envelope fields (request id,
+ * timestamps, trace headers) cannot cause a mismatch.
  */
-export function requestFingerprint(request: HttpRequestView): RequestFingerprint {
+export function requestFingerprint(request: HttpRequestView): string {
   const query: Record<string, string[]> = {};
   for (const [name, values] of Object.entries(request.query)) query[wellFormed(name)] = values.map(wellFormed);
-  return { method: wellFormed(request.method), path: wellFormed(request.path), query, body: bodyFingerprint(request) };
+  const fingerprint: RequestFingerprint = {
+    method: wellFormed(request.method),
+    path: wellFormed(request.path),
+    query,
+    body: bodyFingerprint(request),
+  };
+  try {
+    return hashCanonical(fingerprint);
+  } catch {
+    // Only a body an earlier middleware parsed can get here (a lone surrogate, a BigInt, a
+    // cycle): canonical JSON cannot hold it, so its JSON text counts byte for byte instead.
+    return hashCanonical({ ...fingerprint, body: { bytes: jsonBytes(request.body) } });
+  }
 }
 
 /**
@@ -41,7 +54,7 @@ function bodyFingerprint(request: HttpRequestView): BodyFingerprint {
   const { body } = request;
   if (body === undefined || body === null || body === '') return { none: true };
   // A body-parsing middleware registered earlier may already have replaced the text with a value.
-  if (typeof body !== 'string') return canonicalizable(body) ? { json: body } : { bytes: jsonBytes(body) };
+  if (typeof body !== 'string') return { json: body };
   const bytes = request.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   if (bytes.length === 0) return { none: true };
   const json = parseJsonExactly(bytes);
@@ -70,15 +83,6 @@ function parseJsonExactly(bytes: Buffer): { value: unknown } | typeof NOT_JSON {
 // `\ud800`-style escapes may decode to lone surrogates, which canonical JSON (RFC 8785) cannot
 // express. Such bodies (rare: escaped emoji, or garbage) are compared byte for byte instead.
 const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
-
-function canonicalizable(value: unknown): boolean {
-  try {
-    canonicalJson(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** JSON text of a value canonical JSON refused (lone surrogates, BigInts), as base64. */
 function jsonBytes(value: unknown): string {
