@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { complete, decide, release } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
-import { runWithExecution } from './steps/scope.js';
+import { runWithin } from './steps/scope.js';
 
 /** A plain async Lambda handler. */
 export type AsyncHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult> | TResult;
@@ -23,12 +23,13 @@ export function makeIdempotent<TEvent, TResult>(
   const resolved = resolveOptions(options);
   return async function idempotentHandler(event: TEvent, context: Context): Promise<TResult> {
     const decision = await decide(resolved, event, context);
-    if (decision.action === 'bypass') return handler(event, context);
     if (decision.action === 'replay') return decision.result as TResult;
+    // No key under `required: false`: the handler runs as it is, its steps without records.
+    if (decision.action === 'bypass') return runWithin({ unclaimed: true }, () => handler(event, context));
     let result: TResult;
     try {
       // The execution rides the handler's async context, so `step(name, fn)` finds it; nothing outside sees it.
-      result = await runWithExecution(decision.execution, () => handler(event, context));
+      result = await runWithin(decision.execution, () => handler(event, context));
     } catch (error) {
       await release(decision.execution);
       throw error;

@@ -1,10 +1,10 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { attachExecution, detachExecution } from './core/context-execution.js';
-import { complete, decide, release, type Execution } from './core/engine.js';
+import { attachRun, detachRun } from './core/context-execution.js';
+import { complete, decide, release, type Execution, type HandlerRun } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
 
-/** Where a Middy request keeps the context that carries its claim: on the request, never in a closure. */
+/** Where a Middy request keeps the context that carries its run: on the request, never in a closure. */
 const CLAIMED_CONTEXT = Symbol('retry-safe.claimed-context');
 
 type RequestWithClaim = Request & { [CLAIMED_CONTEXT]?: object };
@@ -30,8 +30,8 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
     if (decision.action === 'replay') {
       // `earlyResponse` (Middy 6+) also short-circuits when the stored result is `undefined`.
       request.earlyResponse = decision.result as TResult;
-    } else if (decision.action === 'run') {
-      holdExecution(request, decision.execution);
+    } else {
+      holdRun(request, decision.action === 'run' ? decision.execution : { unclaimed: true });
     }
   };
 
@@ -49,21 +49,25 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 }
 
 /**
- * Keeps this invocation's claim for its `after` and `onError` hooks, and on its Lambda context
- * for the handler's steps: `step(name, fn, { context })` (no async scope can wrap a Middy handler;
- * `enterWith` from a hook would leak into the caller's async context).
+ * Keeps this invocation's run (its claim, or none) for its `after` and `onError` hooks, and on
+ * its Lambda context for the handler's steps: `step(name, fn, { context })` (no async scope can
+ * wrap a Middy handler; `enterWith` from a hook would leak into the caller's async context).
  */
-export function holdExecution(request: Request, execution: Execution): void {
-  request.context = attachExecution(request.context, execution);
+export function holdRun(request: Request, run: HandlerRun): void {
+  request.context = attachRun(request.context, run);
   (request as RequestWithClaim)[CLAIMED_CONTEXT] = request.context;
 }
 
-/** Removes and returns this invocation's claim, so `after` and `onError` act on it at most once. */
+/**
+ * Ends this invocation's run and returns its claim, if it made one, so `after` and `onError`
+ * act on it at most once. Steps started afterwards find no run.
+ */
 export function takeExecution(request: Request): Execution | undefined {
   const holder = request as RequestWithClaim;
   const context = holder[CLAIMED_CONTEXT];
   if (!context) return undefined;
   // Undefined rather than deleted: a delete would make the request object slower to read.
   holder[CLAIMED_CONTEXT] = undefined;
-  return detachExecution(context);
+  const run = detachRun(context);
+  return run && 'owner' in run ? run : undefined;
 }

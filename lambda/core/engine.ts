@@ -34,6 +34,17 @@ export interface Execution {
   readonly options: ExecutionOptions;
 }
 
+/**
+ * A handler run without a claim: no key under `required: false`. Its steps run their functions
+ * without records. One object per invocation, so each run still has its own step names.
+ */
+export interface UnclaimedRun {
+  readonly unclaimed: true;
+}
+
+/** What a handler runs under, as its steps find it: its claim, or none. */
+export type HandlerRun = Execution | UnclaimedRun;
+
 /** What to do with an invocation, decided before the handler runs. */
 export type Decision =
   /** No key and not required: run the handler without idempotency. */

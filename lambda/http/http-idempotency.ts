@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { claim, complete, operationName, recordId, release, type Decision } from '../core/engine.js';
 import { leaseMs } from '../core/lease.js';
 import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
-import { holdExecution, takeExecution } from '../middleware.js';
+import { holdRun, takeExecution } from '../middleware.js';
 import { callerIdentity } from './caller-identity.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
 import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from './http-response.js';
@@ -72,14 +72,15 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
 
   const httpIdempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     const http = readHttpEvent(request.event);
-    if (!methods.has(http.method)) return;
+    // Other methods run as they are; their steps, like those of a request without a key, run without records.
+    if (!methods.has(http.method)) return holdRun(request as Request, { unclaimed: true });
     const answer = await claimFor(http, request.event, request.context);
     if ('response' in answer) {
       request.earlyResponse = answer.response as TResult;
     } else if (answer.decision.action === 'replay') {
       request.earlyResponse = replayResponse(answer.decision.result, http.kind, http.multiValueResponse) as TResult;
-    } else if (answer.decision.action === 'run') {
-      holdExecution(request as Request, answer.decision.execution);
+    } else {
+      holdRun(request as Request, answer.decision.action === 'run' ? answer.decision.execution : { unclaimed: true });
     }
   };
 

@@ -1,45 +1,61 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Execution } from '../core/engine.js';
-import { executionOf } from '../core/context-execution.js';
+import { runOf } from '../core/context-execution.js';
+import type { Execution, HandlerRun } from '../core/engine.js';
 import { IdempotencyError } from '../core/errors.js';
 
-/** What `step()` needs from the enclosing execution: the claim, and the step names used so far. */
+/** What `step()` needs from the enclosing run: the claim, and the step names used so far. */
 export interface StepScope {
-  readonly execution: Execution;
+  /** The parent's claim; `undefined` in a run without one (no key under `required: false`). */
+  readonly execution: Execution | undefined;
   /** Names already used in this execution: a name used twice is a bug, not a replay. */
   readonly usedNames: Set<string>;
 }
 
 // `run()` scopes are entered and left with the handler's promise chain: they never leak into
 // the caller's async context, unlike `enterWith()` from a Middy `before` hook.
-const currentExecution = new AsyncLocalStorage<Execution>();
+const currentRun = new AsyncLocalStorage<HandlerRun>();
 
-// One scope per execution, however many ways it is reached (async context, Lambda context).
-const scopes = new WeakMap<Execution, StepScope>();
+// One scope per run, however many ways it is reached (async context, Lambda context).
+const scopes = new WeakMap<HandlerRun, StepScope>();
 
-/** Runs `fn` with `execution` as the one `step(name, fn)` finds, for `fn` and everything it awaits. */
-export function runWithExecution<T>(execution: Execution, fn: () => T): T {
-  return currentExecution.run(execution, fn);
+// Runs whose handler has returned or thrown: a step started after that was not awaited by it.
+const endedRuns = new WeakSet<HandlerRun>();
+
+/**
+ * Runs `fn` with `run` as the one `step(name, fn)` finds, for `fn` and everything it awaits;
+ * steps started after `fn` settles are refused.
+ */
+export async function runWithin<T>(run: HandlerRun, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await currentRun.run(run, fn);
+  } finally {
+    endedRuns.add(run);
+  }
 }
 
 /**
- * The scope `step(stepName, ...)` runs in: the execution on `context` if given and carrying one,
- * else the one of the enclosing `makeIdempotent` call. Throws a clear error outside both.
+ * The scope `step(stepName, ...)` runs in: the run on `context` if given and carrying one,
+ * else the one of the enclosing `makeIdempotent` call. Throws a clear error outside both,
+ * and after the handler of that run has returned.
  */
 export function stepScope(stepName: string, context: unknown): StepScope {
-  const execution = executionOf(context) ?? currentExecution.getStore();
-  if (!execution) {
+  const run = runOf(context) ?? currentRun.getStore();
+  if (!run) {
     throw new IdempotencyError(
       `step(${JSON.stringify(stepName)}) was called outside an idempotent execution: call it from a handler ` +
         'wrapped by makeIdempotent(), or, under the idempotency() or httpIdempotency() Middy middleware, ' +
-        "pass the handler's context: step(name, fn, { context }). A request without a key under required: false " +
-        'has no execution either',
+        "pass the handler's context: step(name, fn, { context })",
     );
   }
-  let scope = scopes.get(execution);
+  if (endedRuns.has(run)) {
+    throw new IdempotencyError(
+      `step(${JSON.stringify(stepName)}) was started after its handler returned: await every step in the handler`,
+    );
+  }
+  let scope = scopes.get(run);
   if (!scope) {
-    scope = { execution, usedNames: new Set() };
-    scopes.set(execution, scope);
+    scope = { execution: 'owner' in run ? run : undefined, usedNames: new Set() };
+    scopes.set(run, scope);
   }
   return scope;
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { IdempotencyError, IdempotencyPayloadMismatchError } from '../core/errors.js';
 import { replayedResult, type Execution } from '../core/engine.js';
 import { hashString } from '../core/hash.js';
@@ -64,13 +65,17 @@ export async function step<T>(name: string, fn: StepFunction<T>, options: StepOp
     );
   }
   scope.usedNames.add(name);
+  const { execution } = scope;
+  // A run without a claim (no key under `required: false`) is not idempotent, nor are its steps:
+  // `fn` runs with a key of its own, so downstream deduplication never matches another request's.
+  if (!execution) return fn(randomBytes(16).toString('base64url'));
   const call: StepCall<T> = {
     name,
     fn,
-    execution: scope.execution,
-    store: stepStoreFor(scope.execution.options.store),
-    id: stepRecordId(scope.execution.id, name),
-    key: stepKey(scope.execution.id, name),
+    execution,
+    store: stepStoreFor(execution.options.store),
+    id: stepRecordId(execution.id, name),
+    key: stepKey(execution.id, name),
   };
   return options.atMostOnce ? runAtMostOnce(call) : runAtLeastOnce(call);
 }

@@ -215,6 +215,25 @@ describe('step() under the idempotency() Middy middleware', () => {
   });
 });
 
+describe('step() under Middy in a run without a claim', () => {
+  it('runs the steps of an event without a key under required: false, with keys of their own', async () => {
+    const keys: string[] = [];
+    const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) =>
+      step('charge', (key) => keys.push(key), { context }),
+    )
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name: `middy-nokey-${randomUUID()}`, key: () => undefined, required: false }));
+    const context = lambdaContext();
+
+    expect(await app({ body: '{}' }, context)).toBe(1);
+    expect(await app({ body: '{}' }, context)).toBe(2);
+
+    expect(new Set(keys).size).toBe(2);
+    // The run ended with the invocation: the context carries nothing afterwards.
+    await expect(step('later', () => 'no', { context })).rejects.toThrow(/outside an idempotent execution/);
+  });
+});
+
 describe('step() under the httpIdempotency() Middy middleware', () => {
   /** A minimal HTTP API (v2) POST with an Idempotency-Key header. */
   const httpPost = (key: string, body: object): HttpEvent => ({
@@ -244,5 +263,19 @@ describe('step() under the httpIdempotency() Middy middleware', () => {
     expect(first).toMatchObject({ statusCode: 503 });
     expect(second).toMatchObject({ statusCode: 201, body: JSON.stringify({ charge: 'ch_1', order: { sku: 'a' } }) });
     expect(payments.calls).toHaveLength(1);
+  });
+
+  it('runs the steps of methods that do not take part (GET) and of POSTs without a key under required: false', async () => {
+    const keys: string[] = [];
+    const app = middy(async (_event: HttpEvent, context: Context) => {
+      const charged = await step('charge', (key) => keys.push(key), { context });
+      return { statusCode: 200, body: String(charged) };
+    }).use(httpIdempotency({ store: table.store, name: `http-nokey-${randomUUID()}`, required: false }));
+    const get = { ...httpPost('unused', {}), requestContext: { http: { method: 'GET', path: '/orders' } } } as unknown as HttpEvent;
+    const keyless = { ...httpPost('unused', {}), headers: { 'content-type': 'application/json' } } as unknown as HttpEvent;
+
+    expect(await app(get, lambdaContext())).toMatchObject({ statusCode: 200, body: '1' });
+    expect(await app(keyless, lambdaContext())).toMatchObject({ statusCode: 200, body: '2' });
+    expect(new Set(keys).size).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   IdempotencyError,
@@ -467,17 +467,54 @@ describe('the execution a step belongs to', () => {
     expect((after as Error).message).toMatch(/outside an idempotent execution/);
   });
 
-  it('rejects step() in a request that bypassed idempotency for lack of a key, saying why', async () => {
-    const charge = vi.fn();
-    const handler = makeIdempotent(async () => step('charge', charge), {
-      store: table.store,
-      name: `bypass-${randomUUID()}`,
-      key: () => undefined,
-      required: false,
-    });
+  it('runs the steps of a request without a key under required: false, each time, with keys of their own', async () => {
+    const name = `bypass-${randomUUID()}`;
+    const keys: string[] = [];
+    const handler = makeIdempotent(
+      async () => {
+        const first = await step('charge', (key) => keys.push(key));
+        // Names stay unique within the run even without records.
+        const reused = await step('charge', () => 'twice').catch((e: unknown) => e);
+        return { first, reused };
+      },
+      { store: table.store, name, key: () => undefined, required: false },
+    );
 
-    await expect(handler({}, lambdaContext())).rejects.toThrow(/without a key under required: false/);
-    expect(charge).not.toHaveBeenCalled();
+    const [one, two] = [await handler({}, lambdaContext()), await handler({}, lambdaContext())];
+
+    expect(one.first).toBe(1);
+    expect(two.first).toBe(2);
+    expect(one.reused).toBeInstanceOf(IdempotencyError);
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(2);
+    for (const key of keys) expect(key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Nothing was claimed or recorded: there is no key to record it under.
+    const { Count } = await table.client.send(
+      new ScanCommand({ TableName: table.tableName, FilterExpression: 'begins_with(id, :n)', ExpressionAttributeValues: { ':n': { S: name } } }),
+    );
+    expect(Count).toBe(0);
+  });
+
+  it('refuses a step started after its handler returned (a step that was not awaited), recording nothing', async () => {
+    const name = `late-${randomUUID()}`;
+    let late: Promise<unknown> | undefined;
+    const fn = vi.fn(() => 'late');
+    const handler = makeIdempotent(
+      async () => {
+        // Not awaited: by the time the timer fires, the handler has returned and completed.
+        late = new Promise((resolve) => setTimeout(resolve, 20)).then(() => step('late', fn));
+        return 'done';
+      },
+      { store: table.store, name, key: () => 'k' },
+    );
+
+    expect(await handler({}, lambdaContext())).toBe('done');
+    const failure = await late?.catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(IdempotencyError);
+    expect((failure as Error).message).toMatch(/started after its handler returned: await every step/);
+    expect(fn).not.toHaveBeenCalled();
+    expect(await table.getItem(stepRecordId(recordId(name, 'k'), 'late'))).toBeUndefined();
   });
 
   it('rejects an invalid step name with a clear error before touching the table', async () => {
