@@ -12,10 +12,13 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH_DIR, '..');
 const OUT_DIR = join(BENCH_DIR, '.out');
 
-/** The handlers bundled: one per library, and a reference without idempotency. */
+/** The handlers bundled and loaded: one Middy handler per library, and a reference without idempotency. */
 export const BUNDLES = ['retry-safe', 'powertools', 'reference'] as const;
-/** One of {@link BUNDLES}. */
-export type BundleName = (typeof BUNDLES)[number];
+/** The handlers only sized: each library's plain function wrapper, without Middy. */
+export const PLAIN_BUNDLES = ['retry-safe-plain', 'powertools-plain'] as const;
+/** One of {@link BUNDLES} or {@link PLAIN_BUNDLES}. */
+export type BundleName = (typeof BUNDLES)[number] | (typeof PLAIN_BUNDLES)[number];
+type LoadedBundle = (typeof BUNDLES)[number];
 
 /** Size of one minified handler bundle. */
 export interface BundleSize {
@@ -30,9 +33,9 @@ export interface BundleSize {
 export interface BundleFigures {
   readonly sizes: Record<BundleName, BundleSize>;
   /** Milliseconds to import the bundle in a fresh `node`, over several processes. */
-  readonly loadMs: Record<BundleName, Summary>;
+  readonly loadMs: Record<LoadedBundle, Summary>;
   /** CPU milliseconds (user + system) the same imports took: less disturbed by other processes. */
-  readonly loadCpuMs: Record<BundleName, Summary>;
+  readonly loadCpuMs: Record<LoadedBundle, Summary>;
 }
 
 /** Bundles one handler as Lambda's Node 20 runtime would run it: minified ESM, the SDK external. */
@@ -81,9 +84,9 @@ async function loadOnce(file: string): Promise<{ wall: number; cpu: number }> {
 /** Bundles every handler, then loads each `runs` times, rotating so drift hits all alike. */
 export async function measureBundles(runs: number): Promise<BundleFigures> {
   const sizes = {} as Record<BundleName, BundleSize>;
-  for (const name of BUNDLES) sizes[name] = await bundle(name);
-  const samples: Record<BundleName, number[]> = { 'retry-safe': [], powertools: [], reference: [] };
-  const cpuSamples: Record<BundleName, number[]> = { 'retry-safe': [], powertools: [], reference: [] };
+  for (const name of [...BUNDLES, ...PLAIN_BUNDLES]) sizes[name] = await bundle(name);
+  const samples: Record<LoadedBundle, number[]> = { 'retry-safe': [], powertools: [], reference: [] };
+  const cpuSamples: Record<LoadedBundle, number[]> = { 'retry-safe': [], powertools: [], reference: [] };
   for (const name of BUNDLES) await loadOnce(sizes[name].file); // fill the OS file cache
   for (let i = 0; i < runs; i++) {
     for (let j = 0; j < BUNDLES.length; j++) {
