@@ -25,14 +25,16 @@ async function ms(call: () => Promise<unknown>): Promise<number> {
 
 /** Runs `calls` first executions and `calls` replays per library, after `warmupCalls` of each. */
 export async function measureLatency(endpoint: string, calls: number, warmupCalls: number): Promise<LatencyResult> {
-  const client = localClient(endpoint);
   const stamp = Date.now();
   const handlers = {} as Record<Library, BenchHandler>;
-  for (const library of LIBRARIES) {
+  // A client each, as each function would have its own: no library sends on sockets the other left.
+  const clients = [localClient(endpoint), localClient(endpoint), localClient(endpoint)];
+  for (const [i, library] of LIBRARIES.entries()) {
     const tableName = `bench-latency-${library}-${stamp}`;
-    await createIdempotencyTable(client, tableName);
-    handlers[library] = contender(library, { client, tableName });
+    await createIdempotencyTable(clients[i], tableName);
+    handlers[library] = contender(library, { client: clients[i], tableName });
   }
+  const client = clients[LIBRARIES.length];
   const bareTable = `bench-latency-bare-${stamp}`;
   await createIdempotencyTable(client, bareTable);
   const bare = middy(async (event: PaymentEvent) => {
@@ -63,7 +65,7 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     const reference = await ms(() => bare(paymentEvent(`bare-${i}`), context));
     if (record) samples.bare.push(reference);
   }
-  client.destroy();
+  for (const each of clients) each.destroy();
   const figures = (library: Library): LatencyFigures => ({
     firstExecution: summarize(samples.first[library]),
     replay: summarize(samples.replay[library]),

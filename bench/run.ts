@@ -30,7 +30,7 @@ const wants = (section: Section) => only.includes(section);
 
 const SIZES = quick
   ? { cpuCalls: 2_000, cpuWarmup: 1_000, latencyCalls: 40, latencyWarmup: 10, loadRuns: 5, stormKeys: 5 }
-  : { cpuCalls: 20_000, cpuWarmup: 5_000, latencyCalls: 1_000, latencyWarmup: 200, loadRuns: 20, stormKeys: 20 };
+  : { cpuCalls: 20_000, cpuWarmup: 5_000, latencyCalls: 3_000, latencyWarmup: 300, loadRuns: 20, stormKeys: 20 };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
