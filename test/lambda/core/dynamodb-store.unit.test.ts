@@ -509,4 +509,12 @@ describe('options', () => {
       vi.unstubAllEnvs();
     }
   });
+
+  it('creates a default client that caches its middleware, and keeps a client it is given as it is', () => {
+    const own = new DynamoDBStore({ tableName: 't' });
+    expect(own.client.config.cacheMiddleware).toBe(true);
+    own.client.destroy();
+    expect(new DynamoDBStore({ tableName: 't', client }).client).toBe(client);
+    expect(client.config.cacheMiddleware).toBeUndefined();
+  });
 });
