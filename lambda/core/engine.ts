@@ -81,7 +81,7 @@ export function identify<TEvent>(
   try {
     key = options.key ? options.key(event, context) : (eventHash = hashCanonical(event));
   } catch (error) {
-    throw new IdempotencyKeyInvalidError('the key function threw', { cause: error });
+    throw new IdempotencyKeyInvalidError('the key could not be read from the event', { cause: error });
   }
   if (key == null) {
     if (options.required) throw new IdempotencyKeyMissingError();
