@@ -202,7 +202,7 @@ export function details(results: BenchResults): string {
   }
   if (latency) {
     lines.push(
-      `Latency: ${latency.calls} calls per library and scenario, interleaved. Reference, a bare handler doing one ` +
+      `Latency: ${latency.calls} calls per library and scenario, interleaved, each library with its own SDK client (as each function has). Reference, a bare handler doing one ` +
         `PutItem: median ${ms(latency.barePutItem.median)}, p95 ${ms(latency.barePutItem.p95)}.`,
       '',
     );
