@@ -2,13 +2,27 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { IdempotencyStoreError } from './errors.js';
 import type { UnstorableReason } from './result-codec.js';
 import type { CompletionRecord, IdempotencyRecord } from './store.js';
-import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './table-schema.js';
+import {
+  COMPLETED,
+  FINGERPRINT_ATTRIBUTE,
+  IN_PROGRESS,
+  LEASE_ATTRIBUTE,
+  OWNER_ATTRIBUTE,
+  PARTITION_KEY,
+  RESULT_ATTRIBUTE,
+  RESULT_UNAVAILABLE_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+  TTL_ATTRIBUTE,
+} from './table-schema.js';
 
 /**
  * How records map to DynamoDB items, shared by the parent store and the step store so both
  * read and complete records by the one table contract.
  */
 export type Item = Record<string, AttributeValue>;
+
+// Expressions are joined with `+`, not template literals: a bundler folds `+` of the inlined
+// attribute constants into one string literal, and leaves templates as they are.
 
 /** `#e` stands for the TTL attribute in every expression. */
 export const TTL_NAMES = { '#e': TTL_ATTRIBUTE };
@@ -40,17 +54,17 @@ export function resultValue(result: string | Uint8Array): AttributeValue {
 
 /** Reads a record from an item. */
 export function fromItem(item: Item): IdempotencyRecord {
-  const result = item[ATTR.result];
-  const lease = item[ATTR.leaseExpiresAtMs]?.N;
+  const result = item[RESULT_ATTRIBUTE];
+  const lease = item[LEASE_ATTRIBUTE]?.N;
   return {
     id: item[PARTITION_KEY]?.S ?? '',
-    status: item[ATTR.status]?.S === STATUS.completed ? 'completed' : 'in-progress',
-    fingerprint: item[ATTR.fingerprint]?.S ?? '',
+    status: item[STATUS_ATTRIBUTE]?.S === COMPLETED ? 'completed' : 'in-progress',
+    fingerprint: item[FINGERPRINT_ATTRIBUTE]?.S ?? '',
     expiresAtSeconds: Number(item[TTL_ATTRIBUTE]?.N ?? 0),
     leaseExpiresAtMs: lease ? Number(lease) : undefined,
-    owner: item[ATTR.owner]?.S,
+    owner: item[OWNER_ATTRIBUTE]?.S,
     result: result?.S ?? result?.B,
-    resultUnavailable: item[ATTR.resultUnavailable]?.S as UnstorableReason | undefined,
+    resultUnavailable: item[RESULT_UNAVAILABLE_ATTRIBUTE]?.S as UnstorableReason | undefined,
   };
 }
 
@@ -65,19 +79,19 @@ export function completionUpdate(
   remove: readonly string[],
 ): { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Item } {
   const values: Item = {
-    ':c': { S: STATUS.completed },
+    ':c': { S: COMPLETED },
     ':exp': { N: String(record.expiresAtSeconds) },
     ':o': { S: owner },
-    ':p': { S: STATUS.inProgress },
+    ':p': { S: IN_PROGRESS },
   };
-  let set = `${ATTR.status} = :c, #e = :exp`;
+  let set = STATUS_ATTRIBUTE + ' = :c, #e = :exp';
   if (record.result !== undefined) {
     values[':r'] = resultValue(record.result);
-    set += `, ${ATTR.result} = :r`;
+    set += ', ' + RESULT_ATTRIBUTE + ' = :r';
   }
   if (record.resultUnavailable) {
     values[':u'] = { S: record.resultUnavailable };
-    set += `, ${ATTR.resultUnavailable} = :u`;
+    set += ', ' + RESULT_UNAVAILABLE_ATTRIBUTE + ' = :u';
   }
   return {
     UpdateExpression: `SET ${set} REMOVE ${remove.join(', ')}`,
@@ -87,10 +101,10 @@ export function completionUpdate(
 }
 
 /** Condition: no record has this id. */
-export const KEY_IS_FREE = `attribute_not_exists(${PARTITION_KEY})`;
+export const KEY_IS_FREE = 'attribute_not_exists(' + PARTITION_KEY + ')';
 
 /** Condition: the record is past its expiry (`:nowS`, epoch seconds), though TTL may not have deleted it. */
 export const RECORD_EXPIRED = '#e < :nowS';
 
 /** Condition: the record is in progress and held by `:o`. */
-export const HELD_BY_OWNER = `${ATTR.owner} = :o AND ${ATTR.status} = :p`;
+export const HELD_BY_OWNER = OWNER_ATTRIBUTE + ' = :o AND ' + STATUS_ATTRIBUTE + ' = :p';

@@ -10,7 +10,15 @@ import {
 } from './dynamodb-items.js';
 import { IdempotencyError } from './errors.js';
 import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from './store.js';
-import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './table-schema.js';
+import {
+  FINGERPRINT_ATTRIBUTE,
+  IN_PROGRESS,
+  LEASE_ATTRIBUTE,
+  OWNER_ATTRIBUTE,
+  PARTITION_KEY,
+  STATUS_ATTRIBUTE,
+  TTL_ATTRIBUTE,
+} from './table-schema.js';
 
 /** Options for {@link DynamoDBStore}. */
 export interface DynamoDBStoreOptions {
@@ -28,8 +36,9 @@ export interface DynamoDBStoreOptions {
 }
 
 // Conditions, named for the rule they enforce (see dynamodb-items.ts for the shared ones).
-const leaseLapsedOnSamePayload = `(${ATTR.status} = :p AND ${ATTR.leaseExpiresAtMs} < :nowMs AND ${ATTR.fingerprint} = :f)`;
-const claimCondition = `${KEY_IS_FREE} OR ${RECORD_EXPIRED} OR ${leaseLapsedOnSamePayload}`;
+const leaseLapsedOnSamePayload =
+  '(' + STATUS_ATTRIBUTE + ' = :p AND ' + LEASE_ATTRIBUTE + ' < :nowMs AND ' + FINGERPRINT_ATTRIBUTE + ' = :f)';
+const claimCondition = KEY_IS_FREE + ' OR ' + RECORD_EXPIRED + ' OR ' + leaseLapsedOnSamePayload;
 
 /** Stores idempotency records in one DynamoDB table (partition key `id`, TTL on `expiration`). */
 export class DynamoDBStore implements IdempotencyStore {
@@ -54,10 +63,10 @@ export class DynamoDBStore implements IdempotencyStore {
       TableName: this.tableName,
       Item: {
         [PARTITION_KEY]: { S: record.id },
-        [ATTR.status]: { S: STATUS.inProgress },
-        [ATTR.owner]: { S: record.owner },
-        [ATTR.fingerprint]: { S: record.fingerprint },
-        [ATTR.leaseExpiresAtMs]: { N: String(record.leaseExpiresAtMs) },
+        [STATUS_ATTRIBUTE]: { S: IN_PROGRESS },
+        [OWNER_ATTRIBUTE]: { S: record.owner },
+        [FINGERPRINT_ATTRIBUTE]: { S: record.fingerprint },
+        [LEASE_ATTRIBUTE]: { N: String(record.leaseExpiresAtMs) },
         [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
       },
       ConditionExpression: claimCondition,
@@ -65,7 +74,7 @@ export class DynamoDBStore implements IdempotencyStore {
       ExpressionAttributeValues: {
         ':nowS': { N: String(Math.floor(nowMs / 1000)) },
         ':nowMs': { N: String(nowMs) },
-        ':p': { S: STATUS.inProgress },
+        ':p': { S: IN_PROGRESS },
         ':f': { S: record.fingerprint },
       },
       // The record in the way comes back with the failure: a replay costs one request.
@@ -79,7 +88,7 @@ export class DynamoDBStore implements IdempotencyStore {
     const command = new UpdateItemCommand({
       TableName: this.tableName,
       Key: { [PARTITION_KEY]: { S: record.id } },
-      ...completionUpdate(record, owner, [ATTR.owner, ATTR.leaseExpiresAtMs]),
+      ...completionUpdate(record, owner, [OWNER_ATTRIBUTE, LEASE_ATTRIBUTE]),
       ExpressionAttributeNames: TTL_NAMES,
     });
     return (await conditionalWrite(() => this.client.send(command), 'complete')) === true;
@@ -90,7 +99,7 @@ export class DynamoDBStore implements IdempotencyStore {
       TableName: this.tableName,
       Key: { [PARTITION_KEY]: { S: id } },
       ConditionExpression: HELD_BY_OWNER,
-      ExpressionAttributeValues: { ':o': { S: owner }, ':p': { S: STATUS.inProgress } },
+      ExpressionAttributeValues: { ':o': { S: owner }, ':p': { S: IN_PROGRESS } },
     });
     return (await conditionalWrite(() => this.client.send(command), 'release')) === true;
   }

@@ -2,7 +2,9 @@
  * The table contract, shared by the CDK construct (`lib/`) and the runtime (`lambda/`).
  * Dependency-free on purpose: both sides import it, and nothing else crosses that line.
  *
- * Attribute names are one letter because every byte is paid for on every write.
+ * Attribute names are one letter because every byte is paid for on every write. Each is its
+ * own constant so a bundler inlines it into the expressions that use it; {@link ATTR} and
+ * {@link STATUS} group them for callers reading the table.
  */
 
 /** Partition key (string): `<name>#<hash of scope and key>`; never the raw client key. */
@@ -11,24 +13,36 @@ export const PARTITION_KEY = 'id';
 /** TTL attribute (number, epoch seconds): DynamoDB deletes the item some time after it. */
 export const TTL_ATTRIBUTE = 'expiration';
 
-/** The other attributes of an idempotency record. */
+/** `P` (in progress) or `C` (completed). */
+export const STATUS_ATTRIBUTE = 's';
+/** Random token of the invocation holding an in-progress claim; removed on completion. */
+export const OWNER_ATTRIBUTE = 'o';
+/** Hash of the request fingerprint, to reject a key reused with another payload. */
+export const FINGERPRINT_ATTRIBUTE = 'f';
+/** Epoch milliseconds at which an in-progress claim may be taken over; removed on completion. */
+export const LEASE_ATTRIBUTE = 'l';
+/** The stored result: a JSON string (S), or deflate-compressed JSON (B). Absent for `undefined`. */
+export const RESULT_ATTRIBUTE = 'r';
+/** Why a completed record has no replayable result (`too-large`, `unserializable`). */
+export const RESULT_UNAVAILABLE_ATTRIBUTE = 'u';
+
+/** {@link STATUS_ATTRIBUTE} of a claim whose handler has not finished. */
+export const IN_PROGRESS = 'P';
+/** {@link STATUS_ATTRIBUTE} of a record whose handler finished. */
+export const COMPLETED = 'C';
+
+/** The attributes of an idempotency record besides the key and the TTL, by meaning. */
 export const ATTR = {
-  /** `P` (in progress) or `C` (completed). */
-  status: 's',
-  /** Random token of the invocation holding an in-progress claim; removed on completion. */
-  owner: 'o',
-  /** Hash of the request fingerprint, to reject a key reused with another payload. */
-  fingerprint: 'f',
-  /** Epoch milliseconds at which an in-progress claim may be taken over; removed on completion. */
-  leaseExpiresAtMs: 'l',
-  /** The stored result: a JSON string (S), or deflate-compressed JSON (B). Absent for `undefined`. */
-  result: 'r',
-  /** Why a completed record has no replayable result (`too-large`, `unserializable`). */
-  resultUnavailable: 'u',
+  status: STATUS_ATTRIBUTE,
+  owner: OWNER_ATTRIBUTE,
+  fingerprint: FINGERPRINT_ATTRIBUTE,
+  leaseExpiresAtMs: LEASE_ATTRIBUTE,
+  result: RESULT_ATTRIBUTE,
+  resultUnavailable: RESULT_UNAVAILABLE_ATTRIBUTE,
 } as const;
 
-/** Values of {@link ATTR.status}. */
+/** Values of {@link STATUS_ATTRIBUTE}. */
 export const STATUS = {
-  inProgress: 'P',
-  completed: 'C',
+  inProgress: IN_PROGRESS,
+  completed: COMPLETED,
 } as const;

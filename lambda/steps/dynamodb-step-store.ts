@@ -16,7 +16,17 @@ import {
   type Item,
 } from '../core/dynamodb-items.js';
 import { IdempotencyStoreError } from '../core/errors.js';
-import { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from '../core/table-schema.js';
+import {
+  COMPLETED,
+  FINGERPRINT_ATTRIBUTE,
+  IN_PROGRESS,
+  OWNER_ATTRIBUTE,
+  PARTITION_KEY,
+  RESULT_ATTRIBUTE,
+  RESULT_UNAVAILABLE_ATTRIBUTE,
+  STATUS_ATTRIBUTE,
+  TTL_ATTRIBUTE,
+} from '../core/table-schema.js';
 import type { StepRecord, StepStore, StepWriteResult } from './step-store.js';
 
 /** Options for {@link DynamoDBStepStore}. */
@@ -28,7 +38,7 @@ export interface DynamoDBStepStoreOptions {
 }
 
 // Conditions, named for the rule they enforce (the shared ones are in core/dynamodb-items.ts).
-const startedForSamePayload = `(${ATTR.status} = :p AND ${ATTR.fingerprint} = :f)`;
+const startedForSamePayload = `(${STATUS_ATTRIBUTE} = :p AND ${FINGERPRINT_ATTRIBUTE} = :f)`;
 
 /**
  * Step records in the idempotency table, next to their parent records: same key attribute,
@@ -65,7 +75,7 @@ export class DynamoDBStepStore implements StepStore {
     return this.putUnless(
       record,
       `${KEY_IS_FREE} OR ${RECORD_EXPIRED} OR ${startedForSamePayload}`,
-      { ':nowS': nowSeconds(nowMs), ':p': { S: STATUS.inProgress }, ':f': { S: record.fingerprint } },
+      { ':nowS': nowSeconds(nowMs), ':p': { S: IN_PROGRESS }, ':f': { S: record.fingerprint } },
       'step record',
     );
   }
@@ -74,7 +84,7 @@ export class DynamoDBStepStore implements StepStore {
     const command = new UpdateItemCommand({
       TableName: this.tableName,
       Key: { [PARTITION_KEY]: { S: record.id } },
-      ...completionUpdate(record, owner, [ATTR.owner]),
+      ...completionUpdate(record, owner, [OWNER_ATTRIBUTE]),
       ExpressionAttributeNames: TTL_NAMES,
     });
     return (await conditionalWrite(() => this.client.send(command), 'step finish')) === true;
@@ -120,12 +130,12 @@ function nowSeconds(nowMs: number): AttributeValue {
 function toItem(record: StepRecord): Item {
   const item: Item = {
     [PARTITION_KEY]: { S: record.id },
-    [ATTR.status]: { S: record.status === 'completed' ? STATUS.completed : STATUS.inProgress },
-    [ATTR.fingerprint]: { S: record.fingerprint },
+    [STATUS_ATTRIBUTE]: { S: record.status === 'completed' ? COMPLETED : IN_PROGRESS },
+    [FINGERPRINT_ATTRIBUTE]: { S: record.fingerprint },
     [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
   };
-  if (record.owner !== undefined) item[ATTR.owner] = { S: record.owner };
-  if (record.result !== undefined) item[ATTR.result] = resultValue(record.result);
-  if (record.resultUnavailable) item[ATTR.resultUnavailable] = { S: record.resultUnavailable };
+  if (record.owner !== undefined) item[OWNER_ATTRIBUTE] = { S: record.owner };
+  if (record.result !== undefined) item[RESULT_ATTRIBUTE] = resultValue(record.result);
+  if (record.resultUnavailable) item[RESULT_UNAVAILABLE_ATTRIBUTE] = { S: record.resultUnavailable };
   return item;
 }
