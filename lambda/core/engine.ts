@@ -28,8 +28,6 @@ export interface Execution {
   readonly owner: string;
   /** Hash of the request fingerprint, fixed at claim time. */
   readonly fingerprint: string;
-  /** Epoch milliseconds when the claim was made. */
-  readonly startedAtMs: number;
   /** The store, retention, logger and cache of the handler that claimed (shared, not copied). */
   readonly options: ExecutionOptions;
 }
@@ -164,7 +162,7 @@ export async function claim(
     const existing = answer.claimed ? undefined : answer.existing;
     // The SDK retried a claim whose first response was lost: the record in the way is our own.
     if (answer.claimed || existing?.owner === owner) {
-      return { action: 'run', execution: { id, owner, fingerprint, startedAtMs: nowMs, options } };
+      return { action: 'run', execution: { id, owner, fingerprint, options } };
     }
     const verdict = judgeExisting(existing, fingerprint, Date.now());
     if (verdict) {
