@@ -1,6 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { attachRun, detachRun } from './core/context-execution.js';
+import { attachRun, detachRun } from './core/context-run.js';
 import { complete, decide, release, type Execution, type HandlerRun } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
 

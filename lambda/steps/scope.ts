@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { runOf } from '../core/context-execution.js';
+import { runOf } from '../core/context-run.js';
 import type { Execution, HandlerRun } from '../core/engine.js';
 import { IdempotencyError } from '../core/errors.js';
 
