@@ -26,6 +26,10 @@ export interface BundleSize {
   readonly gzipBytes: number;
   /** Source files of this repository that ended up in the bundle. */
   readonly ownInputs: readonly string[];
+  /** Minified bytes each of those files contributes, largest first. */
+  readonly ownBytes: ReadonlyArray<readonly [file: string, bytes: number]>;
+  /** Minified bytes of `@middy/core` in the bundle (0 for a handler without Middy). */
+  readonly middyBytes: number;
   readonly file: string;
 }
 
@@ -57,10 +61,19 @@ export async function bundle(name: BundleName): Promise<BundleSize> {
   });
   const output = Object.values(result.metafile.outputs)[0];
   const code = readFileSync(file);
-  const ownInputs = Object.keys(output.inputs)
-    .map((input) => relative(ROOT, resolve(ROOT, input)))
-    .filter((input) => !input.startsWith('node_modules') && !input.startsWith('bench'));
-  return { bytes: code.byteLength, gzipBytes: gzipSync(code, { level: 9 }).byteLength, ownInputs, file };
+  const inputs = Object.entries(output.inputs).map(
+    ([input, { bytesInOutput }]) => [relative(ROOT, resolve(ROOT, input)), bytesInOutput] as const,
+  );
+  const own = inputs.filter(([input]) => !input.startsWith('node_modules') && !input.startsWith('bench'));
+  const middyBytes = inputs.filter(([input]) => input.includes('node_modules/@middy/core/')).reduce((sum, [, bytes]) => sum + bytes, 0);
+  return {
+    bytes: code.byteLength,
+    gzipBytes: gzipSync(code, { level: 9 }).byteLength,
+    ownInputs: own.map(([input]) => input),
+    ownBytes: own.filter(([, bytes]) => bytes > 0).sort((a, b) => b[1] - a[1]),
+    middyBytes,
+    file,
+  };
 }
 
 /**

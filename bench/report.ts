@@ -216,7 +216,9 @@ export function details(results: BenchResults): string {
         `retry-safe ${ms(load['retry-safe'].median)}, Powertools ${ms(load.powertools.median)}, reference ${ms(load.reference.median)}; ` +
         `CPU: ${ms(cpuLoad['retry-safe'].median)}, ${ms(cpuLoad.powertools.median)}, ${ms(cpuLoad.reference.median)}. ` +
         'Each process loads `@aws-sdk/client-dynamodb` before the clock starts, as all three import it.',
-      `retry-safe modules in its bundle: ${bundles.sizes['retry-safe'].ownInputs.join(', ')}.`,
+      `retry-safe modules in its bundle, minified bytes each: ${bundles.sizes['retry-safe'].ownBytes
+        .map(([input, bytes]) => `${input} ${bytes}`)
+        .join(', ')}; \`@middy/core\` adds ${bundles.sizes['retry-safe'].middyBytes} to each Middy handler.`,
       `Of the HTTP and step modules, tree-shaking kept: ${
         bundles.sizes['retry-safe'].ownInputs.filter((input) => /^lambda\/(http|steps)\//.test(input)).join(', ') || 'none'
       }.`,
