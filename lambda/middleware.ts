@@ -2,6 +2,7 @@ import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { attachRun, detachRun } from './core/context-run.js';
 import { complete, decide, release, type Execution, type HandlerRun } from './core/engine.js';
+import { IdempotencyError } from './core/errors.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
 
 /** Where a Middy request keeps the context that carries its run: on the request, never in a closure. */
@@ -26,6 +27,7 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
   const resolved = resolveOptions(options);
 
   const idempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    assertNoRun(request);
     const decision = await decide(resolved, request.event, request.context);
     if (decision.action === 'replay') {
       // `earlyResponse` (Middy 6+) also short-circuits when the stored result is `undefined`.
@@ -46,6 +48,16 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
+}
+
+/**
+ * Throws if another idempotency middleware already holds a run on this request: two would share
+ * one slot, and the claim of the first would never be completed or released.
+ */
+export function assertNoRun(request: Request): void {
+  if ((request as RequestWithClaim)[CLAIMED_CONTEXT]) {
+    throw new IdempotencyError('use one idempotency middleware per handler: idempotency() or httpIdempotency()');
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { claim, complete, operationName, recordId, release, type Decision } from '../core/engine.js';
 import { leaseMs } from '../core/lease.js';
 import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
-import { holdRun, takeExecution } from '../middleware.js';
+import { assertNoRun, holdRun, takeExecution } from '../middleware.js';
 import { callerIdentity } from './caller-identity.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
 import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from './http-response.js';
@@ -71,6 +71,7 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
   const cacheServerErrors = options.cacheServerErrors ?? false;
 
   const httpIdempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+    assertNoRun(request as Request);
     const http = readHttpEvent(request.event);
     // Other methods run as they are; their steps, like those of a request without a key, run without records.
     if (!methods.has(http.method)) return holdRun(request as Request, { unclaimed: true });

@@ -6,6 +6,7 @@ import {
   IdempotencyInProgressError,
   IdempotencyKeyMissingError,
   IdempotencyPayloadMismatchError,
+  httpIdempotency,
   idempotency,
 } from '../../lambda/index.js';
 import { recordId } from '../../lambda/core/engine.js';
@@ -138,6 +139,29 @@ describe('idempotency() with Middy', () => {
     const { wrapped, handler } = orderHandler('middy-missing', async () => 'never');
     await expect(wrapped({ body: '{}' }, lambdaContext())).rejects.toBeInstanceOf(IdempotencyKeyMissingError);
     expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('rejects two idempotency middlewares on one handler before either runs it, leaving no claim behind', async () => {
+    const name = `middy-twice-${randomUUID()}`;
+    const handler = vi.fn(async () => ({ statusCode: 201, body: 'created' }));
+    const wrapped = middy<OrderEvent, unknown, Error, Context>(handler)
+      .use(jsonBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name, key: (e) => e.parsed?.orderKey }))
+      .use(httpIdempotency({ store: table.store, name: `${name}-http` }) as unknown as MiddlewareObj<OrderEvent>);
+    const orderKey = randomUUID();
+    const event = {
+      ...orderEvent(orderKey),
+      version: '2.0',
+      rawPath: '/orders',
+      headers: { 'idempotency-key': `"${orderKey}"` },
+      requestContext: { http: { method: 'POST', path: '/orders' } },
+    };
+
+    await expect(wrapped(event, lambdaContext())).rejects.toThrow(/use one idempotency middleware per handler/);
+
+    expect(handler).not.toHaveBeenCalled();
+    // The first middleware's claim was released by the error path, not left to block retries.
+    expect(await table.getItem(recordId(name, orderKey))).toBeUndefined();
   });
 
   it('runs the handler exactly once for 50 concurrent invocations of one key', async () => {
