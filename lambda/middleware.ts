@@ -1,6 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { attachRun, detachRun } from './core/context-run.js';
+import { attachRun, endRun, runOf } from './core/context-run.js';
 import { complete, decide, release, type Execution, type HandlerRun } from './core/engine.js';
 import { IdempotencyError } from './core/errors.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
@@ -72,7 +72,7 @@ export function holdRun(request: Request, run: HandlerRun): void {
 
 /**
  * Ends this invocation's run and returns its claim, if it made one, so `after` and `onError`
- * act on it at most once. Steps started afterwards find no run.
+ * act on it at most once. Steps started afterwards are refused.
  */
 export function takeExecution(request: Request): Execution | undefined {
   const holder = request as RequestWithClaim;
@@ -80,6 +80,8 @@ export function takeExecution(request: Request): Execution | undefined {
   if (!context) return undefined;
   // Undefined rather than deleted: a delete would make the request object slower to read.
   holder[CLAIMED_CONTEXT] = undefined;
-  const run = detachRun(context);
-  return run && 'owner' in run ? run : undefined;
+  const run = runOf(context);
+  if (!run) return undefined;
+  endRun(run);
+  return 'owner' in run ? run : undefined;
 }

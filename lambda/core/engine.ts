@@ -33,8 +33,9 @@ export interface Execution {
 }
 
 /**
- * A handler run without a claim: no key under `required: false`. Its steps run their functions
- * without records. One object per invocation, so each run still has its own step names.
+ * A handler run without a claim: no key under `required: false`, or, under `httpIdempotency()`,
+ * a method that does not take part. Its steps run their functions without records. One object
+ * per invocation, so each run still has its own step names.
  */
 export interface UnclaimedRun {
   readonly unclaimed: true;

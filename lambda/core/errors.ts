@@ -1,9 +1,13 @@
-// Every class sets `name` as a literal: minifiers rename classes, so `new.target.name` would
-// log `t` instead of `IdempotencyInProgressError` in a bundled Lambda.
+// Every class here sets `name` as a literal: minifiers rename classes, so `new.target.name`
+// would log `t` instead of `IdempotencyInProgressError` in a bundled Lambda.
 
 /** Base class of every error retry-safe throws; `instanceof IdempotencyError` catches them all. */
 export class IdempotencyError extends Error {
-  override readonly name: string = 'IdempotencyError';
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message, options);
+    // Subclasses of your own without a literal `name` keep their class name, as errors do.
+    this.name = new.target === IdempotencyError ? 'IdempotencyError' : new.target.name;
+  }
 }
 
 /** Another invocation holds the claim on this key and is still running. Retry later. */

@@ -49,8 +49,9 @@ export interface IdempotencyOptions<TEvent = unknown> {
    * Keep completed records in memory, e.g. `new RecordCache({ maxEntries: 1000 })`, so a hot
    * replay costs no DynamoDB request. Only completed records are kept, never past their expiry;
    * a record deleted from the table by hand is still replayed from a warm container until it
-   * expires. One cache may serve several handlers: record ids include the operation name.
-   * An instance rather than a flag, so handlers without a cache do not bundle it.
+   * expires. Give each handler its own cache: records are found by id alone, and two handlers
+   * share ids when they share a `name` (by default the function's). An instance rather than a
+   * flag, so handlers without a cache do not bundle it.
    * @default - no cache: every call reads the table
    */
   readonly cache?: RecordCache;

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { runOf } from '../core/context-run.js';
+import { endRun, hasEnded, runOf } from '../core/context-run.js';
 import type { Execution, HandlerRun } from '../core/engine.js';
 import { IdempotencyError } from '../core/errors.js';
 
@@ -18,9 +18,6 @@ const currentRun = new AsyncLocalStorage<HandlerRun>();
 // One scope per run, however many ways it is reached (async context, Lambda context).
 const scopes = new WeakMap<HandlerRun, StepScope>();
 
-// Runs whose handler has returned or thrown: a step started after that was not awaited by it.
-const endedRuns = new WeakSet<HandlerRun>();
-
 /**
  * Runs `fn` with `run` as the one `step(name, fn)` finds, for `fn` and everything it awaits;
  * steps started after `fn` settles are refused.
@@ -29,7 +26,7 @@ export async function runWithin<T>(run: HandlerRun, fn: () => Promise<T> | T): P
   try {
     return await currentRun.run(run, fn);
   } finally {
-    endedRuns.add(run);
+    endRun(run);
   }
 }
 
@@ -39,7 +36,11 @@ export async function runWithin<T>(run: HandlerRun, fn: () => Promise<T> | T): P
  * and after the handler of that run has returned.
  */
 export function stepScope(stepName: string, context: unknown): StepScope {
-  const run = runOf(context) ?? currentRun.getStore();
+  const onContext = runOf(context);
+  // A claim on the context is the step's own. A run without one yields to the claim of an
+  // enclosing makeIdempotent() call: a claimed handler called, with this context, from an
+  // unclaimed Middy one.
+  const run = onContext && 'owner' in onContext ? onContext : (currentRun.getStore() ?? onContext);
   if (!run) {
     throw new IdempotencyError(
       `step(${JSON.stringify(stepName)}) was called outside an idempotent execution: call it from a handler ` +
@@ -47,7 +48,7 @@ export function stepScope(stepName: string, context: unknown): StepScope {
         "pass the handler's context: step(name, fn, { context })",
     );
   }
-  if (endedRuns.has(run)) {
+  if (hasEnded(run)) {
     throw new IdempotencyError(
       `step(${JSON.stringify(stepName)}) was started after its handler returned: await every step in the handler`,
     );

@@ -66,7 +66,8 @@ export async function step<T>(name: string, fn: StepFunction<T>, options: StepOp
   }
   scope.usedNames.add(name);
   const { execution } = scope;
-  // A run without a claim (no key under `required: false`) is not idempotent, nor are its steps:
+  // A run without a claim (no key under `required: false`, or a method httpIdempotency() skips)
+  // is not idempotent, nor are its steps:
   // `fn` runs with a key of its own, so downstream deduplication never matches another request's.
   if (!execution) return fn(randomBytes(16).toString('base64url'));
   const call: StepCall<T> = {

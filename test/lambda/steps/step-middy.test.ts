@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { IdempotencyError, httpIdempotency, idempotency, step } from '../../../lambda/index.js';
+import { IdempotencyError, httpIdempotency, idempotency, makeIdempotent, step } from '../../../lambda/index.js';
 import type { HttpEvent } from '../../../lambda/http/http-event.js';
 import { recordId } from '../../../lambda/core/engine.js';
 import { stepKey, stepRecordId } from '../../../lambda/steps/step.js';
@@ -121,7 +121,7 @@ describe('step() under the idempotency() Middy middleware', () => {
 
     expect(await app(orderEvent(randomUUID()), callerContext)).toBe('ok');
 
-    await expect(step('later', () => 'no', { context: callerContext })).rejects.toThrow(/outside an idempotent execution/);
+    await expect(step('later', () => 'no', { context: callerContext })).rejects.toThrow(/started after its handler returned/);
     await expect(step('later', () => 'no')).rejects.toThrow(/outside an idempotent execution/);
     // The handler saw the caller's own context (Lambda gives each invocation its own), carrying the
     // execution only while the invocation ran (checked above); its visible properties are unchanged.
@@ -162,7 +162,7 @@ describe('step() under the idempotency() Middy middleware', () => {
 
     expect(handlerContext).toBe(frozen);
     expect(Reflect.ownKeys(frozen)).toEqual(Reflect.ownKeys(lambdaContext()));
-    await expect(step('later', () => 'no', { context: frozen })).rejects.toThrow(/outside an idempotent execution/);
+    await expect(step('later', () => 'no', { context: frozen })).rejects.toThrow(/started after its handler returned/);
   });
 
   it('gives a nested invocation that reuses the running context a copy with the same properties', async () => {
@@ -229,8 +229,69 @@ describe('step() under Middy in a run without a claim', () => {
     expect(await app({ body: '{}' }, context)).toBe(2);
 
     expect(new Set(keys).size).toBe(2);
-    // The run ended with the invocation: the context carries nothing afterwards.
-    await expect(step('later', () => 'no', { context })).rejects.toThrow(/outside an idempotent execution/);
+    // The run ended with the invocation: a step started with its context now is refused.
+    await expect(step('later', () => 'no', { context })).rejects.toThrow(/started after its handler returned/);
+  });
+});
+
+describe('step() and the run it belongs to, under Middy', () => {
+  it('refuses a late step of an earlier invocation instead of recording it under the next one on a reused context', async () => {
+    const name = `middy-late-${randomUUID()}`;
+    const fn = vi.fn(() => 'late');
+    let startLateStep: (() => Promise<unknown>) | undefined;
+    let secondStarted!: () => void;
+    const secondRunning = new Promise<void>((resolve) => (secondStarted = resolve));
+    let finishSecond!: () => void;
+    const secondMayFinish = new Promise<void>((resolve) => (finishSecond = resolve));
+    const app = middy<OrderEvent, unknown, Error, Context>(async (event: OrderEvent, context: Context) => {
+      if (event.order?.orderId.endsWith('-1')) {
+        // The first invocation leaves a step behind that it never awaits.
+        startLateStep = () => step('late', fn, { context });
+      } else {
+        secondStarted();
+        await secondMayFinish;
+      }
+      return 'done';
+    })
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name, key: (e) => e.order?.orderId }));
+    const reused = lambdaContext();
+    const base = randomUUID();
+
+    await app(orderEvent(`${base}-1`), reused);
+    const second = app(orderEvent(`${base}-2`), reused);
+    await secondRunning;
+    // The left-behind step starts while the second invocation, on the same context object, runs.
+    const failure = await startLateStep?.().catch((e: unknown) => e);
+    finishSecond();
+    await second;
+
+    expect(failure).toBeInstanceOf(IdempotencyError);
+    expect((failure as Error).message).toMatch(/started after its handler returned/);
+    expect(fn).not.toHaveBeenCalled();
+    expect(await table.getItem(stepRecordId(recordId(name, `${base}-2`), 'late'))).toBeUndefined();
+  });
+
+  it('gives a step the claim of a makeIdempotent() handler called with the context of an unclaimed Middy one', async () => {
+    const name = `middy-inner-${randomUUID()}`;
+    const keys: string[] = [];
+    const inner = makeIdempotent(
+      async (_orderId: string, context: Context) => step('charge', (key) => keys.push(key), { context }),
+      { store: table.store, name, key: (orderId) => orderId },
+    );
+    const outer = middy<OrderEvent, unknown, Error, Context>(async (event: OrderEvent, context: Context) =>
+      inner(event.order?.orderId ?? '', context),
+    )
+      .use(parseBody())
+      .use(idempotency<OrderEvent>({ store: table.store, name: `${name}-outer`, key: () => undefined, required: false }));
+    const orderId = randomUUID();
+
+    await outer(orderEvent(orderId), lambdaContext());
+    await outer(orderEvent(orderId), lambdaContext());
+
+    // The inner claim's derived key, the same on the retry, and its step recorded.
+    expect(keys).toEqual([stepKey(recordId(name, orderId), 'charge')]);
+    expect(await table.getItem(stepRecordId(recordId(name, orderId), 'charge'))).toBeDefined();
   });
 });
 
