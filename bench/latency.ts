@@ -44,7 +44,6 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     return capture(event);
   }) as unknown as BenchHandler;
 
-  const context = benchContext();
   const samples = {
     first: { 'retry-safe': [] as number[], powertools: [] as number[] },
     replay: { 'retry-safe': [] as number[], powertools: [] as number[] },
@@ -55,14 +54,17 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     const order = i % 2 === 0 ? LIBRARIES : [...LIBRARIES].reverse();
     for (const library of order) {
       const key = `lat-${i}`;
-      const first = await ms(() => handlers[library](paymentEvent(key), context));
-      const replay = await ms(() => handlers[library](paymentEvent(key), context));
+      // A context object per invocation, as the Lambda runtime hands each its own.
+      const [firstContext, replayContext] = [benchContext(), benchContext()];
+      const first = await ms(() => handlers[library](paymentEvent(key), firstContext));
+      const replay = await ms(() => handlers[library](paymentEvent(key), replayContext));
       if (record) {
         samples.first[library].push(first);
         samples.replay[library].push(replay);
       }
     }
-    const reference = await ms(() => bare(paymentEvent(`bare-${i}`), context));
+    const bareContext = benchContext();
+    const reference = await ms(() => bare(paymentEvent(`bare-${i}`), bareContext));
     if (record) samples.bare.push(reference);
   }
   for (const each of clients) each.destroy();

@@ -14,10 +14,9 @@ const fake = new FakeDynamoDB();
 const client = localClient('http://127.0.0.1:9');
 fake.install(client);
 const handler = contender(library, { client, tableName: 'profile' });
-const context = benchContext();
 const started = Date.now();
 for (let i = 0; i < calls; i++) {
-  if (mode !== 'replay' || i === 0) await handler(paymentEvent(`p-${i}`), context);
-  if (mode !== 'first') await handler(paymentEvent(`p-${mode === 'replay' ? 0 : i}`), context);
+  if (mode !== 'replay' || i === 0) await handler(paymentEvent(`p-${i}`), benchContext());
+  if (mode !== 'first') await handler(paymentEvent(`p-${mode === 'replay' ? 0 : i}`), benchContext());
 }
 console.log(`${library}: ${calls} calls (${mode}) in ${Date.now() - started} ms`);

@@ -70,13 +70,13 @@ export function fromItem(item: Item): IdempotencyRecord {
 
 /**
  * The `UpdateItem` parts that turn an in-progress record held by `owner` into a completed one:
- * status, expiry and result set, `remove` (claim-only attributes) dropped, conditional on the
- * owner token and the in-progress status.
+ * status, expiry and result set, `remove` (the claim-only attributes, comma-separated) dropped,
+ * conditional on the owner token and the in-progress status.
  */
 export function completionUpdate(
   record: CompletionRecord,
   owner: string,
-  remove: readonly string[],
+  remove: string,
 ): { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Item } {
   const values: Item = {
     ':c': { S: COMPLETED },
@@ -94,7 +94,7 @@ export function completionUpdate(
     set += ', ' + RESULT_UNAVAILABLE_ATTRIBUTE + ' = :u';
   }
   return {
-    UpdateExpression: `SET ${set} REMOVE ${remove.join(', ')}`,
+    UpdateExpression: 'SET ' + set + ' REMOVE ' + remove,
     ConditionExpression: HELD_BY_OWNER,
     ExpressionAttributeValues: values,
   };

@@ -40,6 +40,8 @@ export interface DynamoDBStoreOptions {
 const leaseLapsedOnSamePayload =
   '(' + STATUS_ATTRIBUTE + ' = :p AND ' + LEASE_ATTRIBUTE + ' < :nowMs AND ' + FINGERPRINT_ATTRIBUTE + ' = :f)';
 const claimCondition = KEY_IS_FREE + ' OR ' + RECORD_EXPIRED + ' OR ' + leaseLapsedOnSamePayload;
+// What completion removes: a completed record has no owner and no lease.
+const CLAIM_ONLY_ATTRIBUTES = OWNER_ATTRIBUTE + ', ' + LEASE_ATTRIBUTE;
 
 /** Stores idempotency records in one DynamoDB table (partition key `id`, TTL on `expiration`). */
 export class DynamoDBStore implements IdempotencyStore {
@@ -90,7 +92,7 @@ export class DynamoDBStore implements IdempotencyStore {
     const command = new UpdateItemCommand({
       TableName: this.tableName,
       Key: { [PARTITION_KEY]: { S: record.id } },
-      ...completionUpdate(record, owner, [OWNER_ATTRIBUTE, LEASE_ATTRIBUTE]),
+      ...completionUpdate(record, owner, CLAIM_ONLY_ATTRIBUTES),
       ExpressionAttributeNames: TTL_NAMES,
     });
     return (await conditionalWrite(() => this.client.send(command), 'complete')) === true;

@@ -20,8 +20,14 @@ import type { CompletionRecord, IdempotencyRecord } from './store.js';
 /** What an execution needs from the wrapped handler's options: where and how long to keep records. */
 export type ExecutionOptions = Pick<ResolvedOptions<unknown>, 'store' | 'ttlSeconds' | 'logger' | 'cache'>;
 
+/** What every run carries besides its claim: whether its handler has finished. */
+export interface RunState {
+  /** Set when the handler has finished: steps may not start in this run any more. */
+  ended?: boolean;
+}
+
 /** One invocation's claim on one key: created by a successful claim, ended by complete or release. */
-export interface Execution {
+export interface Execution extends RunState {
   /** The record's partition key. */
   readonly id: string;
   /** This invocation's token; completion and release are conditional on it. */
@@ -37,7 +43,7 @@ export interface Execution {
  * a method that does not take part. Its steps run their functions without records. One object
  * per invocation, so each run still has its own step names.
  */
-export interface UnclaimedRun {
+export interface UnclaimedRun extends RunState {
   readonly unclaimed: true;
 }
 
@@ -201,11 +207,10 @@ export function replayedResult(record: IdempotencyRecord): unknown {
 export async function complete(execution: Execution, result: unknown): Promise<void> {
   const { id, options } = execution;
   const encoded = encodeResult(result);
-  const record: CompletionRecord = {
-    id,
-    expiresAtSeconds: Math.floor(Date.now() / 1000) + options.ttlSeconds,
-    ...(isUnstorable(encoded) ? { resultUnavailable: encoded.unstorable } : { result: encoded }),
-  };
+  const expiresAtSeconds = Math.floor(Date.now() / 1000) + options.ttlSeconds;
+  const record: CompletionRecord = isUnstorable(encoded)
+    ? { id, expiresAtSeconds, resultUnavailable: encoded.unstorable }
+    : { id, expiresAtSeconds, result: encoded };
   if (record.resultUnavailable) {
     options.logger.warn('retry-safe: result not stored; retries get IdempotencyResultUnavailableError', {
       id,

@@ -84,7 +84,7 @@ export class DynamoDBStepStore implements StepStore {
     const command = new UpdateItemCommand({
       TableName: this.tableName,
       Key: { [PARTITION_KEY]: { S: record.id } },
-      ...completionUpdate(record, owner, [OWNER_ATTRIBUTE]),
+      ...completionUpdate(record, owner, OWNER_ATTRIBUTE),
       ExpressionAttributeNames: TTL_NAMES,
     });
     return (await conditionalWrite(() => this.client.send(command), 'step finish')) === true;

@@ -148,7 +148,7 @@ describe('step() under the idempotency() Middy middleware', () => {
     expect(keys).toEqual([stepKey(recordId(name, first), 'charge'), stepKey(recordId(name, second), 'charge')]);
   });
 
-  it('runs steps on a frozen context object, which it leaves as it was', async () => {
+  it('gives an invocation a copy when its context object cannot be extended, and steps still work', async () => {
     let handlerContext: Context | undefined;
     const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
       handlerContext = context;
@@ -160,9 +160,12 @@ describe('step() under the idempotency() Middy middleware', () => {
 
     expect(await app(orderEvent(randomUUID()), frozen)).toBe('ok');
 
-    expect(handlerContext).toBe(frozen);
+    // A copy with the caller's properties: reads, spreads and methods behave as before.
+    expect(handlerContext).not.toBe(frozen);
+    expect({ ...handlerContext }).toEqual({ ...frozen });
+    expect(handlerContext?.getRemainingTimeInMillis()).toBe(frozen.getRemainingTimeInMillis());
     expect(Reflect.ownKeys(frozen)).toEqual(Reflect.ownKeys(lambdaContext()));
-    await expect(step('later', () => 'no', { context: frozen })).rejects.toThrow(/started after its handler returned/);
+    await expect(step('later', () => 'no', { context: handlerContext })).rejects.toThrow(/started after its handler returned/);
   });
 
   it('gives a nested invocation that reuses the running context a copy with the same properties', async () => {
