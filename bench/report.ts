@@ -193,7 +193,7 @@ export function details(results: BenchResults): string {
         cpu.libraries.powertools[scenario].median - cpu.bareMiddy.median,
       );
     lines.push(
-      `Library CPU: ${cpu.calls} measured calls per library and scenario after a warm-up, blocks interleaved; ` +
+      `Library CPU: ${cpu.calls} measured calls per library and scenario after a warm-up, blocks interleaved, each call with its own context object as in Lambda; ` +
         `the time inside the in-process \`send\` is subtracted. Both run under Middy; a bare Middy handler ` +
         `takes ${us(cpu.bareMiddy.median)} (median) of each figure. Without it, the median ratios are ` +
         `${withoutMiddy('firstExecution')} (first execution) and ${withoutMiddy('replay')} (replay).`,
