@@ -3,9 +3,9 @@ import type { HandlerRun } from './engine.js';
 // The run (claim, or none) a Lambda context object carries, for `step(name, fn, { context })`
 // under Middy, where no async scope can wrap the handler: a property under a module-private
 // symbol, not enumerable, so spreading, logging or serializing the context does not show it.
-// A property rather than a WeakMap entry: one per invocation, and weak entries cost the garbage
-// collector more than the rest of a first execution saves. It stays after its run ends, so a
-// step started late is refused rather than attached to whatever run the object carries next.
+// A property rather than a WeakMap entry: a weak entry per invocation cost the garbage collector
+// more (`npm run bench`, library CPU). It stays after its run ends, so a step started late is
+// refused rather than attached to whatever run the object carries next.
 const RUN = Symbol('retry-safe.run');
 
 type Carrier = { [RUN]?: HandlerRun };
