@@ -1,4 +1,4 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyStoreError } from './errors.js';
 import type { UnstorableReason } from './result-codec.js';
 import type { CompletionRecord, IdempotencyRecord } from './store.js';
@@ -68,16 +68,24 @@ export function fromItem(item: Item): IdempotencyRecord {
   };
 }
 
+/** Where a store sends its requests. */
+export interface TableClient {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+}
+
 /**
- * The `UpdateItem` parts that turn an in-progress record held by `owner` into a completed one:
- * status, expiry and result set, `remove` (the claim-only attributes, comma-separated) dropped,
- * conditional on the owner token and the in-progress status.
+ * Turns the in-progress record held by `owner` into a completed one with one conditional
+ * `UpdateItem`: status, expiry and result set, `remove` (the claim-only attributes,
+ * comma-separated) dropped. Returns `false` if `owner` no longer holds it in progress.
  */
-export function completionUpdate(
+export async function completeItem(
+  table: TableClient,
   record: CompletionRecord,
   owner: string,
   remove: string,
-): { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Item } {
+  operation: string,
+): Promise<boolean> {
   const values: Item = {
     ':c': { S: COMPLETED },
     ':exp': { N: String(record.expiresAtSeconds) },
@@ -93,11 +101,15 @@ export function completionUpdate(
     values[':u'] = { S: record.resultUnavailable };
     set += ', ' + RESULT_UNAVAILABLE_ATTRIBUTE + ' = :u';
   }
-  return {
+  const command = new UpdateItemCommand({
+    TableName: table.tableName,
+    Key: { [PARTITION_KEY]: { S: record.id } },
     UpdateExpression: 'SET ' + set + ' REMOVE ' + remove,
     ConditionExpression: HELD_BY_OWNER,
+    ExpressionAttributeNames: TTL_NAMES,
     ExpressionAttributeValues: values,
-  };
+  });
+  return (await conditionalWrite(() => table.client.send(command), operation)) === true;
 }
 
 /** Condition: no record has this id. */

@@ -1,6 +1,6 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  completionUpdate,
+  completeItem,
   conditionalWrite,
   fromItem,
   HELD_BY_OWNER,
@@ -88,14 +88,8 @@ export class DynamoDBStore implements IdempotencyStore {
     return answer === true ? { claimed: true } : { claimed: false, existing: answer && fromItem(answer) };
   }
 
-  async complete(record: CompletionRecord, owner: string): Promise<boolean> {
-    const command = new UpdateItemCommand({
-      TableName: this.tableName,
-      Key: { [PARTITION_KEY]: { S: record.id } },
-      ...completionUpdate(record, owner, CLAIM_ONLY_ATTRIBUTES),
-      ExpressionAttributeNames: TTL_NAMES,
-    });
-    return (await conditionalWrite(() => this.client.send(command), 'complete')) === true;
+  complete(record: CompletionRecord, owner: string): Promise<boolean> {
+    return completeItem(this, record, owner, CLAIM_ONLY_ATTRIBUTES, 'complete');
   }
 
   async release(id: string, owner: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
-  completionUpdate,
+  completeItem,
   conditionalWrite,
   fromItem,
   KEY_IS_FREE,
@@ -80,14 +80,8 @@ export class DynamoDBStepStore implements StepStore {
     );
   }
 
-  async finishStep(record: StepRecord, owner: string): Promise<boolean> {
-    const command = new UpdateItemCommand({
-      TableName: this.tableName,
-      Key: { [PARTITION_KEY]: { S: record.id } },
-      ...completionUpdate(record, owner, OWNER_ATTRIBUTE),
-      ExpressionAttributeNames: TTL_NAMES,
-    });
-    return (await conditionalWrite(() => this.client.send(command), 'step finish')) === true;
+  finishStep(record: StepRecord, owner: string): Promise<boolean> {
+    return completeItem(this, record, owner, OWNER_ATTRIBUTE, 'step finish');
   }
 
   async extendStep(id: string, expiresAtSeconds: number): Promise<void> {
