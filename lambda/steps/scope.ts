@@ -5,7 +5,7 @@ import { IdempotencyError } from '../core/errors.js';
 
 /** What `step()` needs from the enclosing run: the claim, and the step names used so far. */
 export interface StepScope {
-  /** The parent's claim; `undefined` in a run without one (no key under `required: false`). */
+  /** The parent's claim; `undefined` in a run without one (see `UnclaimedRun`). */
   readonly execution: Execution | undefined;
   /** Names already used in this execution: a name used twice is a bug, not a replay. */
   readonly usedNames: Set<string>;
