@@ -123,10 +123,23 @@ export async function decide<TEvent>(
   options: ResolvedOptions<TEvent>,
   event: TEvent,
   context: Context | undefined,
-  scope?: string,
 ): Promise<Decision> {
   const identity = identify(options, event, context);
   if (!identity) return { action: 'bypass' };
+  return claimRequest(options, identity, context);
+}
+
+/**
+ * Claims the record of a request with this identity for this invocation, as {@link decide}
+ * does once it has read the identity from the event; adapters that read it their own way
+ * (HTTP) start here. `scope` keeps callers apart: the same key in two scopes is two records.
+ */
+export async function claimRequest(
+  options: ExecutionOptions & { readonly name?: string },
+  identity: RequestIdentity,
+  context: Context | undefined,
+  scope?: string,
+): Promise<Decision> {
   const id = recordId(operationName(options, context), identity.key, scope);
   return claim(options, id, identity.fingerprint, leaseMs(context));
 }

@@ -1,7 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { claim, complete, operationName, recordId, release, type Decision } from '../core/engine.js';
-import { leaseMs } from '../core/lease.js';
+import { claimRequest, complete, release, type Decision } from '../core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
 import { assertNoRun, holdRun, takeExecution } from '../middleware.js';
 import { callerIdentity } from './caller-identity.js';
@@ -129,8 +128,8 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
       throw new IdempotencyError(`options.scope must return a string or undefined, got ${typeof scope}`);
     }
     try {
-      const id = recordId(operationName(resolved, context), key, scope);
-      return { decision: await claim(resolved, id, requestFingerprint(http), leaseMs(context)) };
+      const identity = { key, fingerprint: requestFingerprint(http) };
+      return { decision: await claimRequest(resolved, identity, context, scope) };
     } catch (error) {
       const mapped = httpProblemFor(error);
       if (!mapped) throw error;
