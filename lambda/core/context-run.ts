@@ -10,9 +10,6 @@ const RUN = Symbol('retry-safe.run');
 
 type Carrier = { [RUN]?: HandlerRun };
 
-// Not enumerable, writable or configurable: the property is the run's for the object's life.
-const RUN_DESCRIPTOR: PropertyDescriptor = { value: undefined, enumerable: false };
-
 /**
  * Makes `run` reachable from the context the handler gets, and returns that context: the
  * invocation's own object the first time (the Lambda runtime gives each invocation its own), or
@@ -24,10 +21,8 @@ const RUN_DESCRIPTOR: PropertyDescriptor = { value: undefined, enumerable: false
 export function attachRun<TContext>(context: TContext, run: HandlerRun): TContext {
   let carrier = (typeof context === 'object' && context !== null ? context : {}) as Carrier;
   if (RUN in carrier || !Object.isExtensible(carrier)) carrier = copyOf(carrier);
-  // One descriptor, reused: this runs on every claimed invocation.
-  RUN_DESCRIPTOR.value = run;
-  Object.defineProperty(carrier, RUN, RUN_DESCRIPTOR);
-  RUN_DESCRIPTOR.value = undefined;
+  // Not enumerable, writable or configurable: the property is this run's for the object's life.
+  Object.defineProperty(carrier, RUN, { value: run });
   return carrier as TContext;
 }
 

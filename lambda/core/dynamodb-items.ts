@@ -28,7 +28,7 @@ export type Item = Record<string, AttributeValue>;
 export const TTL_NAMES = { '#e': TTL_ATTRIBUTE };
 
 /** True for the failure of a condition expression (the record in the way, if asked for, is on `Item`). */
-export function isConditionFailure(error: unknown): boolean {
+function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 }
 
