@@ -78,6 +78,18 @@ async function crashAfterChargeRecorded(world: ReturnType<typeof orderWorld>, or
   vi.setSystemTime(start + LEASE_LAPSED_MS);
 }
 
+/**
+ * Starts `firstRun`, waits until `store` crashed it, and returns a function that lets its lease
+ * lapse (the clock is faked from here on), for tests that act in between.
+ */
+async function crashFirstRun(store: CrashingStore, firstRun: () => Promise<unknown>): Promise<() => void> {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  const start = Date.now();
+  void firstRun();
+  await vi.waitFor(() => expect(store.crashed).toBe(1));
+  return () => vi.setSystemTime(start + LEASE_LAPSED_MS);
+}
+
 describe('step() under makeIdempotent, against DynamoDB Local', () => {
   it('runs each step once and replays completed steps to a retry of the parent without running them', async () => {
     const world = orderWorld();
@@ -97,12 +109,8 @@ describe('step() under makeIdempotent, against DynamoDB Local', () => {
     const world = orderWorld({ store });
     const order = { orderId: randomUUID(), amountCents: 700 };
     store.crashBefore('recordStep', stepRecordId(world.parentId(order.orderId), 'charge'));
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
-
-    void world.handler(order, shortContext());
-    await vi.waitFor(() => expect(store.crashed).toBe(1));
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    const letLeaseLapse = await crashFirstRun(store, () => world.handler(order, shortContext()));
+    letLeaseLapse();
     const result = await world.handler(order, shortContext());
 
     expect(result).toEqual({ orderId: order.orderId, charge: 'ch_700_1', email: 'mail_1' });
@@ -402,11 +410,8 @@ describe('at-most-once steps, against DynamoDB Local', () => {
     const world = orderWorld({ store, atMostOnce: true });
     const orderId = randomUUID();
     store.crashBefore('finishStep');
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
-    void world.handler({ orderId, amountCents: 5 }, shortContext());
-    await vi.waitFor(() => expect(store.crashed).toBe(1));
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    const letLeaseLapse = await crashFirstRun(store, () => world.handler({ orderId, amountCents: 5 }, shortContext()));
+    letLeaseLapse();
 
     await expect(world.handler({ orderId, amountCents: 5 }, shortContext())).rejects.toBeInstanceOf(
       StepInterruptedError,
@@ -421,11 +426,8 @@ describe('at-most-once steps, against DynamoDB Local', () => {
     const world = orderWorld({ store, atMostOnce: true });
     const orderId = randomUUID();
     store.crashBefore('startStep');
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
-    void world.handler({ orderId, amountCents: 5 }, shortContext());
-    await vi.waitFor(() => expect(store.crashed).toBe(1));
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    const letLeaseLapse = await crashFirstRun(store, () => world.handler({ orderId, amountCents: 5 }, shortContext()));
+    letLeaseLapse();
 
     const result = await world.handler({ orderId, amountCents: 5 }, shortContext());
 
@@ -563,11 +565,8 @@ describe('steps with compareAndSwap, the inventory pattern', () => {
     const world = stockWorld(store);
     await compareAndSwap({ ...table, key: world.sku, expectedVersion: 0, set: { stock: { N: '5' } } });
     store.crashBefore('recordStep', world.takeStockId);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
-    void world.handler({}, shortContext());
-    await vi.waitFor(() => expect(store.crashed).toBe(1));
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    const letLeaseLapse = await crashFirstRun(store, () => world.handler({}, shortContext()));
+    letLeaseLapse();
 
     const result = await world.handler({}, shortContext());
 
@@ -580,13 +579,10 @@ describe('steps with compareAndSwap, the inventory pattern', () => {
     const world = stockWorld(store);
     await compareAndSwap({ ...table, key: world.sku, expectedVersion: 0, set: { stock: { N: '5' } } });
     store.crashBefore('recordStep', world.takeStockId);
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const start = Date.now();
-    void world.handler({}, shortContext());
-    await vi.waitFor(() => expect(store.crashed).toBe(1));
+    const letLeaseLapse = await crashFirstRun(store, () => world.handler({}, shortContext()));
     // Another order takes a unit after ours.
     await compareAndSwap({ ...table, key: world.sku, expectedVersion: 2, set: { stock: { N: '3' } } });
-    vi.setSystemTime(start + LEASE_LAPSED_MS);
+    letLeaseLapse();
 
     await expect(world.handler({}, shortContext())).rejects.toBeInstanceOf(VersionConflictError);
 
