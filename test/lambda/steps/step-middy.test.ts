@@ -34,6 +34,18 @@ const wrapResponse = (): MiddlewareObj<OrderEvent, unknown> => ({
   },
 });
 
+/** A Middy app whose handler runs one step with its context, and the context it last received. */
+function chargeApp(namePrefix: string) {
+  let handlerContext: Context | undefined;
+  const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
+    handlerContext = context;
+    return step('charge', () => 'ok', { context });
+  })
+    .use(parseBody())
+    .use(idempotency<OrderEvent>({ store: table.store, name: `${namePrefix}-${randomUUID()}`, key: (e) => e.order?.orderId }));
+  return { app, handlerContext: () => handlerContext };
+}
+
 function orderApp(order: 'idempotency-first' | 'idempotency-last') {
   const name = `middy-steps-${randomUUID()}`;
   const payments = new FakeProvider();
@@ -110,13 +122,7 @@ describe('step() under the idempotency() Middy middleware', () => {
   });
 
   it('leaves the caller context object and async context without an execution', async () => {
-    let handlerContext: Context | undefined;
-    const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
-      handlerContext = context;
-      return step('charge', () => 'ok', { context });
-    })
-      .use(parseBody())
-      .use(idempotency<OrderEvent>({ store: table.store, name: `middy-leak-${randomUUID()}`, key: (e) => e.order?.orderId }));
+    const { app, handlerContext } = chargeApp('middy-leak');
     const callerContext = lambdaContext();
 
     expect(await app(orderEvent(randomUUID()), callerContext)).toBe('ok');
@@ -125,7 +131,7 @@ describe('step() under the idempotency() Middy middleware', () => {
     await expect(step('later', () => 'no')).rejects.toThrow(/outside an idempotent execution/);
     // The handler saw the caller's own context (Lambda gives each invocation its own), carrying the
     // execution only while the invocation ran (checked above); its visible properties are unchanged.
-    expect(handlerContext).toBe(callerContext);
+    expect(handlerContext()).toBe(callerContext);
     expect(Object.keys(callerContext)).toEqual(Object.keys(lambdaContext()));
     expect(JSON.stringify(callerContext)).toBe(JSON.stringify(lambdaContext()));
     expect(callerContext.getRemainingTimeInMillis()).toBe(lambdaContext().getRemainingTimeInMillis());
@@ -149,23 +155,17 @@ describe('step() under the idempotency() Middy middleware', () => {
   });
 
   it('gives an invocation a copy when its context object cannot be extended, and steps still work', async () => {
-    let handlerContext: Context | undefined;
-    const app = middy<OrderEvent, unknown, Error, Context>(async (_event: OrderEvent, context: Context) => {
-      handlerContext = context;
-      return step('charge', () => 'ok', { context });
-    })
-      .use(parseBody())
-      .use(idempotency<OrderEvent>({ store: table.store, name: `middy-frozen-${randomUUID()}`, key: (e) => e.order?.orderId }));
+    const { app, handlerContext } = chargeApp('middy-frozen');
     const frozen = Object.freeze(lambdaContext());
 
     expect(await app(orderEvent(randomUUID()), frozen)).toBe('ok');
 
     // A copy with the caller's properties: reads, spreads and methods behave as before.
-    expect(handlerContext).not.toBe(frozen);
-    expect({ ...handlerContext }).toEqual({ ...frozen });
-    expect(handlerContext?.getRemainingTimeInMillis()).toBe(frozen.getRemainingTimeInMillis());
+    expect(handlerContext()).not.toBe(frozen);
+    expect({ ...handlerContext() }).toEqual({ ...frozen });
+    expect(handlerContext()?.getRemainingTimeInMillis()).toBe(frozen.getRemainingTimeInMillis());
     expect(Reflect.ownKeys(frozen)).toEqual(Reflect.ownKeys(lambdaContext()));
-    await expect(step('later', () => 'no', { context: handlerContext })).rejects.toThrow(/started after its handler returned/);
+    await expect(step('later', () => 'no', { context: handlerContext() })).rejects.toThrow(/started after its handler returned/);
   });
 
   it('gives a nested invocation that reuses the running context a copy with the same properties', async () => {
