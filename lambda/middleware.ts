@@ -44,10 +44,40 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 
   const idempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await release(execution);
+    if (execution) await releaseIfSettled(request, execution);
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
+}
+
+/**
+ * How close to its deadline an invocation may fail with its handler still running: Middy's
+ * early timeout (`timeoutEarlyInMillis`, 5 ms by default) settles the invocation that long
+ * before the deadline and leaves the handler going.
+ */
+export const EARLY_TIMEOUT_WINDOW_MS = 1_000;
+
+/**
+ * Releases the claim of a run that failed, so a retry runs again, unless its handler may still
+ * be running: a Middy hook cannot see the handler's promise, and Middy's early timeout answers
+ * the invocation without stopping the handler. Releasing then would let a retry run it a
+ * second time; the claim is kept until its lease lapses, as a crashed invocation's is. A
+ * timeout is known by Middy's own error, or, for a custom `timeoutEarlyResponse`, by the
+ * invocation being within {@link EARLY_TIMEOUT_WINDOW_MS} of its deadline.
+ */
+export async function releaseIfSettled(request: Request, execution: Execution): Promise<void> {
+  if (!mayStillRun(request)) return release(execution);
+  execution.options.logger.warn(
+    'retry-safe: the invocation timed out with its handler still running; its claim is kept until the lease lapses',
+    { id: execution.id },
+  );
+}
+
+function mayStillRun(request: Request): boolean {
+  const cause = (request.error as { cause?: { package?: unknown } } | undefined)?.cause;
+  if (cause?.package === '@middy/core') return true;
+  const remaining = (request.context as Partial<Context> | undefined)?.getRemainingTimeInMillis?.();
+  return typeof remaining === 'number' && remaining <= EARLY_TIMEOUT_WINDOW_MS;
 }
 
 /**

@@ -76,14 +76,15 @@ export interface TableClient {
 
 /**
  * Turns the in-progress record held by `owner` into a completed one with one conditional
- * `UpdateItem`: status, expiry and result set, `remove` (the claim-only attributes,
- * comma-separated) dropped. Returns `false` if `owner` no longer holds it in progress.
+ * `UpdateItem`: status, expiry and result set, `remove` (claim-only attributes, comma-separated)
+ * dropped. The owner stays, so a write whose response was lost and whose SDK retry then fails
+ * its condition is still known as ours. Returns `false` if `owner` no longer holds the record.
  */
 export async function completeItem(
   table: TableClient,
   record: CompletionRecord,
   owner: string,
-  remove: string,
+  remove: string | undefined,
   operation: string,
 ): Promise<boolean> {
   const values: Item = {
@@ -104,12 +105,14 @@ export async function completeItem(
   const command = new UpdateItemCommand({
     TableName: table.tableName,
     Key: { [PARTITION_KEY]: { S: record.id } },
-    UpdateExpression: 'SET ' + set + ' REMOVE ' + remove,
+    UpdateExpression: 'SET ' + set + (remove ? ' REMOVE ' + remove : ''),
     ConditionExpression: HELD_BY_OWNER,
     ExpressionAttributeNames: TTL_NAMES,
     ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
-  return (await conditionalWrite(() => table.client.send(command), operation)) === true;
+  const answer = await conditionalWrite(() => table.client.send(command), operation);
+  return answer === true || (answer?.[STATUS_ATTRIBUTE]?.S === COMPLETED && answer[OWNER_ATTRIBUTE]?.S === owner);
 }
 
 /** Condition: no record has this id. */

@@ -40,8 +40,8 @@ export interface DynamoDBStoreOptions {
 const leaseLapsedOnSamePayload =
   '(' + STATUS_ATTRIBUTE + ' = :p AND ' + LEASE_ATTRIBUTE + ' < :nowMs AND ' + FINGERPRINT_ATTRIBUTE + ' = :f)';
 const claimCondition = KEY_IS_FREE + ' OR ' + RECORD_EXPIRED + ' OR ' + leaseLapsedOnSamePayload;
-// What completion removes: a completed record has no owner and no lease.
-const CLAIM_ONLY_ATTRIBUTES = OWNER_ATTRIBUTE + ', ' + LEASE_ATTRIBUTE;
+// What completion removes: a completed record has no lease (it keeps its owner, see completeItem).
+const CLAIM_ONLY_ATTRIBUTES = LEASE_ATTRIBUTE;
 
 /** Stores idempotency records in one DynamoDB table (partition key `id`, TTL on `expiration`). */
 export class DynamoDBStore implements IdempotencyStore {

@@ -14,7 +14,7 @@ import { validateKey } from './key.js';
 import { leaseMs } from './lease.js';
 import { ownerToken } from './owner-token.js';
 import type { ResolvedOptions } from './options.js';
-import { decodeResult, encodeResult, isUnstorable } from './result-codec.js';
+import { decodeResult, encodeResult, isUnstorable, type LossReporter } from './result-codec.js';
 import type { CompletionRecord, IdempotencyRecord } from './store.js';
 
 /** What an execution needs from the wrapped handler's options: where and how long to keep records. */
@@ -110,7 +110,9 @@ export function recordId(name: string, key: string, scope?: string): string {
 
 /** The operation name: configured, from the environment, or from the Lambda context. */
 export function operationName(options: { readonly name?: string }, context: Context | undefined): string {
-  const name = options.name ?? context?.functionName;
+  // A configured name was validated when the handler was wrapped; Lambda's own names are short.
+  if (options.name) return options.name;
+  const name = context?.functionName;
   if (!name) throw new IdempotencyError('no operation name: pass options.name when not running in Lambda');
   return name;
 }
@@ -213,13 +215,19 @@ export function replayedResult(record: IdempotencyRecord): unknown {
   }
 }
 
+/** Tells the logger what a result loses on storage, so the difference a replay shows is no surprise. */
+export function warnOfLoss(logger: ExecutionOptions['logger'], id: string, step?: string): LossReporter {
+  return (lost) =>
+    logger.warn(`retry-safe: the result holds ${lost}; a replay returns it as plain data`, step ? { id, step } : { id });
+}
+
 /**
  * Stores the handler's result over this execution's claim, retrying store failures with
  * backoff. Never throws: the work is done, so the caller gets its result; failures are logged.
  */
 export async function complete(execution: Execution, result: unknown): Promise<void> {
   const { id, options } = execution;
-  const encoded = encodeResult(result);
+  const encoded = encodeResult(result, warnOfLoss(options.logger, id));
   const expiresAtSeconds = Math.floor(Date.now() / 1000) + options.ttlSeconds;
   const record: CompletionRecord = isUnstorable(encoded)
     ? { id, expiresAtSeconds, resultUnavailable: encoded.unstorable }

@@ -73,6 +73,24 @@ export interface ResolvedOptions<TEvent> {
 /** Default retention: a day, the usual answer for retried requests (Stripe keeps keys 24 hours). */
 export const DEFAULT_TTL_SECONDS = 86_400;
 
+/**
+ * Longest operation name, in UTF-8 bytes. It starts every record id, and DynamoDB refuses a
+ * partition key over 2048 bytes: the rest of the id (hashes, a step's suffix) takes under 60.
+ */
+export const MAX_NAME_BYTES = 1024;
+
+/** Returns the name if it can start a record id, else throws saying why. */
+export function validateName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new IdempotencyError(`options.name must be a non-empty string, got ${JSON.stringify(name)}`);
+  }
+  const bytes = Buffer.byteLength(name);
+  if (bytes > MAX_NAME_BYTES) {
+    throw new IdempotencyError(`options.name is ${bytes} bytes long, the limit is ${MAX_NAME_BYTES}: it is part of every record's key`);
+  }
+  return name;
+}
+
 /** Validates options once, at wrap time, so a misconfiguration fails at cold start, not per call. */
 export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): ResolvedOptions<TEvent> {
   if (!options || typeof options.store?.claim !== 'function') {
@@ -85,9 +103,7 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
     throw new IdempotencyError(`options.ttlSeconds must be a positive integer, got ${ttlSeconds}`);
   }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
-    throw new IdempotencyError(`options.name must be a non-empty string, got ${JSON.stringify(options.name)}`);
-  }
+  if (options.name !== undefined) validateName(options.name);
   return {
     store: options.store,
     name: options.name ?? (process.env.AWS_LAMBDA_FUNCTION_NAME || undefined),

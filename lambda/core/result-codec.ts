@@ -1,12 +1,17 @@
+import { deserialize, serialize } from 'node:v8';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
-/** A result as stored: JSON text, deflate-compressed JSON, or nothing for `undefined`. */
+/**
+ * A result as stored: JSON text; or bytes, which are the structured clone (HTML's structured
+ * serialization, as `node:v8` writes it) of a result JSON cannot hold, deflate-compressed JSON,
+ * or a compressed clone; or nothing for `undefined`.
+ */
 export type EncodedResult = string | Uint8Array | undefined;
 
 /** Why a result cannot be stored for replay. */
 export type UnstorableReason = 'too-large' | 'unserializable';
 
-/** Results whose JSON exceeds this many bytes are compressed: one write unit is 1 KB. */
+/** Results whose encoding exceeds this many bytes are compressed: one write unit is 1 KB. */
 export const COMPRESS_ABOVE_BYTES = 4096;
 
 /**
@@ -15,8 +20,32 @@ export const COMPRESS_ABOVE_BYTES = 4096;
  */
 export const MAX_RESULT_BYTES = 400 * 1024 - 8 * 1024;
 
-/** Encodes a handler's result for storage, or says why it cannot be stored. */
-export function encodeResult(value: unknown): EncodedResult | { unstorable: UnstorableReason } {
+// Every structured clone starts with V8's version tag. Neither JSON text (UTF-8) nor a raw
+// deflate stream can start with this byte (its block type bits would be the reserved `11`).
+const CLONE_TAG = 0xff;
+
+/** Called with what a result lost on its way to storage (a class's prototype, a function). */
+export type LossReporter = (lost: string) => void;
+
+/**
+ * Encodes a handler's result for storage, or says why it cannot be stored. JSON data is stored
+ * as JSON text. A result JSON would change (a `Date`, `Map`, `Set`, `BigInt`, typed array,
+ * `RegExp`, `Error`, `NaN`, `undefined` in an array, a cycle) is stored as its structured clone,
+ * so a replay returns an equal value. Class instances without `toJSON` and functions cannot be
+ * replayed as they are: they are stored as plain data and `reportLoss` says so.
+ */
+export function encodeResult(value: unknown, reportLoss?: LossReporter): EncodedResult | { unstorable: UnstorableReason } {
+  let survey: Survey;
+  try {
+    survey = surveyValue(value);
+  } catch {
+    return { unstorable: 'unserializable' }; // nested deeper than the stack allows
+  }
+  if (survey.lost && reportLoss) reportLoss(survey.lost);
+  if (survey.needsClone) {
+    const clone = cloneBytes(value);
+    if (clone) return compressIfLarge(clone);
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -26,18 +55,16 @@ export function encodeResult(value: unknown): EncodedResult | { unstorable: Unst
   if (json === undefined) return undefined;
   // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the byte count for clearly small results.
   if (json.length * 3 <= COMPRESS_ABOVE_BYTES) return json;
-  const bytes = Buffer.byteLength(json);
-  if (bytes <= COMPRESS_ABOVE_BYTES) return json;
-  const compressed = deflateRawSync(json);
-  if (compressed.byteLength > MAX_RESULT_BYTES) return { unstorable: 'too-large' };
-  return compressed;
+  if (Buffer.byteLength(json) <= COMPRESS_ABOVE_BYTES) return json;
+  return compressIfLarge(Buffer.from(json));
 }
 
 /** Decodes what {@link encodeResult} stored. */
 export function decodeResult(encoded: EncodedResult): unknown {
   if (encoded === undefined) return undefined;
-  const json = typeof encoded === 'string' ? encoded : inflateRawSync(encoded).toString('utf8');
-  return JSON.parse(json);
+  if (typeof encoded === 'string') return JSON.parse(encoded);
+  const bytes = encoded[0] === CLONE_TAG ? encoded : inflateRawSync(encoded);
+  return bytes[0] === CLONE_TAG ? deserialize(bytes) : JSON.parse(Buffer.from(bytes).toString('utf8'));
 }
 
 /** True when {@link encodeResult} refused the value. */
@@ -45,4 +72,99 @@ export function isUnstorable(
   encoded: EncodedResult | { unstorable: UnstorableReason },
 ): encoded is { unstorable: UnstorableReason } {
   return typeof encoded === 'object' && !(encoded instanceof Uint8Array);
+}
+
+function compressIfLarge(bytes: Uint8Array): Uint8Array | { unstorable: UnstorableReason } {
+  if (bytes.byteLength <= COMPRESS_ABOVE_BYTES) return bytes;
+  const compressed = deflateRawSync(bytes);
+  return compressed.byteLength > MAX_RESULT_BYTES ? { unstorable: 'too-large' } : compressed;
+}
+
+/** The structured clone's bytes, or `undefined` for a value it cannot hold (a function, a symbol). */
+function cloneBytes(value: unknown): Uint8Array | undefined {
+  try {
+    return serialize(value);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Survey {
+  /** JSON would not give back an equal value, and a structured clone would. */
+  needsClone: boolean;
+  /** The first thing neither keeps (a class instance's prototype, a function), named. */
+  lost?: string;
+}
+
+/**
+ * Walks a result once to learn how it must be stored. Plain JSON data, by far the usual
+ * result, is walked and then stringified as before; anything else is found on the way.
+ */
+function surveyValue(root: unknown): Survey {
+  const survey: Survey = { needsClone: false };
+  const seen = new Set<object>();
+  const visit = (value: unknown, inArray: boolean): void => {
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return;
+      case 'number':
+        if (!Number.isFinite(value)) survey.needsClone = true;
+        return;
+      case 'bigint':
+        survey.needsClone = true;
+        return;
+      case 'undefined':
+        // JSON drops an undefined property (the replay lacks it, which reads the same) but
+        // turns one in an array into `null`.
+        if (inArray) survey.needsClone = true;
+        return;
+      case 'function':
+      case 'symbol':
+        survey.lost ??= `a ${typeof value}`;
+        return;
+    }
+    if (value === null) return;
+    const object = value as object;
+    if (seen.has(object)) {
+      survey.needsClone = true; // a cycle: JSON cannot write it, a clone can
+      return;
+    }
+    seen.add(object);
+    if (Array.isArray(object)) {
+      for (let i = 0; i < object.length; i++) visit(object[i], true);
+      return;
+    }
+    const prototype = Object.getPrototypeOf(object) as object | null;
+    if (prototype === Object.prototype || prototype === null) {
+      for (const key in object) visit((object as Record<string, unknown>)[key], false);
+      return;
+    }
+    if (isCloneable(object)) {
+      survey.needsClone = true;
+      if (object instanceof Map) object.forEach((item, key) => (visit(key, true), visit(item, true)));
+      else if (object instanceof Set) object.forEach((item) => visit(item, true));
+      return;
+    }
+    // A class that defines its JSON form (a decimal, a date-time library) is stored in that form.
+    if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return;
+    survey.lost ??= `an instance of ${object.constructor?.name || 'a class'}`;
+    survey.needsClone = true;
+    for (const key in object) visit((object as Record<string, unknown>)[key], false);
+  };
+  visit(root, false);
+  return survey;
+}
+
+/** Built-in objects a structured clone gives back equal, and JSON does not. */
+function isCloneable(object: object): boolean {
+  return (
+    object instanceof Date ||
+    object instanceof Map ||
+    object instanceof Set ||
+    object instanceof RegExp ||
+    object instanceof Error ||
+    ArrayBuffer.isView(object) ||
+    object instanceof ArrayBuffer
+  );
 }

@@ -11,7 +11,7 @@ export interface IdempotencyRecord {
   readonly expiresAtSeconds: number;
   /** In progress only: epoch milliseconds after which another invocation may take over. */
   readonly leaseExpiresAtMs?: number;
-  /** In progress only: the token of the invocation holding the claim. */
+  /** The token of the invocation that claimed the record; kept on completion, so a retried completion knows it landed. */
   readonly owner?: string;
   /** Completed only: the encoded result. */
   readonly result?: EncodedResult;
@@ -50,7 +50,11 @@ export interface IdempotencyStore {
    * existing record, read in the same request.
    */
   claim(record: ClaimRecord, nowMs: number): Promise<ClaimResult>;
-  /** Marks the claim completed. Returns `false` (and writes nothing) if `owner` no longer holds it. */
+  /**
+   * Marks the claim completed. Returns `true` also when the record is already completed by
+   * `owner` (a retried write whose first response was lost), `false` (writing nothing) if
+   * `owner` no longer holds it.
+   */
   complete(record: CompletionRecord, owner: string): Promise<boolean>;
   /** Deletes the claim. Returns `false` (and deletes nothing) if `owner` no longer holds it. */
   release(id: string, owner: string): Promise<boolean>;

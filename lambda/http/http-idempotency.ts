@@ -1,9 +1,9 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { claimRequest, complete, release, type Decision } from '../core/engine.js';
-import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
-import { assertNoRun, holdRun, takeExecution } from '../middleware.js';
-import { callerIdentity } from './caller-identity.js';
+import { claimRequest, complete, type Decision } from '../core/engine.js';
+import { resolveOptions, type IdempotencyLogger, type IdempotencyOptions } from '../core/options.js';
+import { assertNoRun, holdRun, releaseIfSettled, takeExecution } from '../middleware.js';
+import { defaultScope } from './caller-identity.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
 import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from './http-response.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key-header.js';
@@ -28,8 +28,11 @@ export interface HttpIdempotencyOptions<TEvent extends HttpEvent = HttpEvent>
   readonly methods?: readonly string[];
   /**
    * Keeps callers apart: a stored key is `scope + name + key`, so one caller never receives
-   * another's stored response. Return `undefined` for no scope.
-   * @default - the caller's verified identity: JWT `sub`, Cognito identity id, IAM ARN, or Lambda authorizer `principalId`
+   * another's stored response. Return `undefined` for a key space shared by every caller.
+   * @default - the caller's verified identity: JWT `sub`, Cognito identity id, IAM ARN (an assumed
+   * role by its role), Lambda authorizer `principalId`, ALB `x-amzn-oidc-identity`, REST API key id.
+   * A request that passed an authorizer naming no caller is refused (`IdempotencyError`); one
+   * with no authentication at all shares keys with every caller, and a warning is logged once.
    */
   readonly scope?: (event: TEvent) => string | undefined;
   /**
@@ -65,7 +68,7 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
 ): MiddlewareObj<TEvent, TResult, Error, Context> {
   const resolved = resolveOptions<TEvent>({ ...options, key: undefined, fingerprint: undefined, required: true });
   const methods = resolveMethods(options.methods);
-  const scopeOf = options.scope ?? callerIdentity;
+  const scopeOf = options.scope ?? warnIfUnscoped(defaultScope, resolved.logger);
   const required = options.required ?? true;
   const cacheServerErrors = options.cacheServerErrors ?? false;
 
@@ -91,13 +94,14 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     if (isStorable(statusOf(request.response, kind), cacheServerErrors)) {
       await complete(execution, request.response);
     } else {
-      await release(execution);
+      // A 5xx may be a custom `timeoutEarlyResponse`, sent while the handler still runs.
+      await releaseIfSettled(request as Request, execution);
     }
   };
 
   const httpIdempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     const execution = takeExecution(request as Request);
-    if (execution) await release(execution);
+    if (execution) await releaseIfSettled(request as Request, execution);
   };
 
   /** Reads the key and claims it, or says which response to send instead. */
@@ -141,6 +145,25 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
   }
 
   return { before: httpIdempotencyBefore, after: httpIdempotencyAfter, onError: httpIdempotencyOnError };
+}
+
+/**
+ * The default scope, saying once per handler when a request carries no caller identity at all:
+ * keys are then shared by every caller, which an open API may want, and must be told.
+ */
+function warnIfUnscoped<TEvent>(scope: (event: TEvent) => string | undefined, logger: IdempotencyLogger) {
+  let warned = false;
+  return function scopeOrWarn(event: TEvent): string | undefined {
+    const found = scope(event);
+    if (found === undefined && !warned) {
+      warned = true;
+      logger.warn(
+        'retry-safe: this request carries no caller identity, so every caller shares one key space; ' +
+          'add an authorizer, or pass options.scope (scope: () => undefined to share keys on purpose)',
+      );
+    }
+    return found;
+  };
 }
 
 function resolveMethods(methods: readonly string[] | undefined): Set<string> {

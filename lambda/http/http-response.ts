@@ -7,6 +7,7 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /** A proxy-integration response, the shape every supported event source accepts. */
 export interface HttpResponse {
+  /** The status code. Its decimal text (`'201'`), which API Gateway and ALBs accept too, is stored and replayed as sent. */
   statusCode: number;
   /** ALB only: the status line's text, e.g. `409 Conflict`. @default - the service's standard text */
   statusDescription?: string;
@@ -24,8 +25,19 @@ export interface HttpResponse {
 
 type Loose = Record<string, unknown>;
 
+// API Gateway and ALBs take a status code as a number or as its decimal text (`'201'`).
+const STATUS_TEXT = /^[1-5][0-9][0-9]$/;
+
+/** The status code a proxy response sets, as a number, or `undefined` if it is not one. */
+function statusCodeOf(response: unknown): number | undefined {
+  if (typeof response !== 'object' || response === null) return undefined;
+  const status = (response as Loose).statusCode;
+  if (typeof status === 'number') return status;
+  return typeof status === 'string' && STATUS_TEXT.test(status) ? Number(status) : undefined;
+}
+
 function isProxyResponse(response: unknown): response is HttpResponse {
-  return typeof response === 'object' && response !== null && typeof (response as Loose).statusCode === 'number';
+  return statusCodeOf(response) !== undefined;
 }
 
 /**
@@ -34,7 +46,8 @@ function isProxyResponse(response: unknown): response is HttpResponse {
  * JSON body; REST APIs and ALBs reject it (a 502).
  */
 export function statusOf(response: unknown, kind: HttpEventKind): number | undefined {
-  if (isProxyResponse(response)) return response.statusCode;
+  const status = statusCodeOf(response);
+  if (status !== undefined) return status;
   return kind === 'http-v2' || kind === 'function-url' ? 200 : undefined;
 }
 

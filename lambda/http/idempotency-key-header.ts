@@ -1,6 +1,5 @@
 import { parseItem, Token } from 'structured-headers';
 import { IdempotencyKeyInvalidError } from '../core/errors.js';
-import { MAX_KEY_LENGTH } from '../core/key.js';
 
 /** The request header that carries the key (IETF draft-ietf-httpapi-idempotency-key-header). */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -8,6 +7,10 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 // RFC 9110 token characters. A bare UUID is a token here, though not an RFC 9651 Token
 // (those must start with a letter), so this is checked before the structured-field parser.
 const BARE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A bare token followed by RFC 9651 parameters (`8e03978e-40d5;p=1`).
+const BARE_TOKEN_THEN_PARAMETERS = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(;.*)$/;
+/** Longest key accepted in the header, in characters: Stripe's limit. */
+export const MAX_HEADER_KEY_LENGTH = 255;
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 // Optional whitespace around a field value (RFC 9110 OWS): spaces and tabs only.
 const SURROUNDING_OWS = /^[ \t]+|[ \t]+$/g;
@@ -35,15 +38,31 @@ export function parseIdempotencyKey(values: readonly string[]): string | undefin
       `the ${IDEMPOTENCY_KEY_HEADER} header holds a list (${preview(text)}): it was sent more than once, or the key has an unquoted comma; send one key`,
     );
   }
-  const key = BARE_TOKEN.test(text) ? text : decodeStructuredString(text);
+  const key = BARE_TOKEN.test(text) ? text : (bareTokenWithParameters(text) ?? decodeStructuredString(text));
   if (key.length === 0) throw new IdempotencyKeyInvalidError(`the ${IDEMPOTENCY_KEY_HEADER} header is an empty string`);
-  if (key.length > MAX_KEY_LENGTH) {
-    throw new IdempotencyKeyInvalidError(`the key is ${key.length} characters long, the limit is ${MAX_KEY_LENGTH}`);
+  if (key.length > MAX_HEADER_KEY_LENGTH) {
+    throw new IdempotencyKeyInvalidError(`the key is ${key.length} characters long, the limit is ${MAX_HEADER_KEY_LENGTH}`);
   }
   if (!PRINTABLE_ASCII.test(key)) {
     throw new IdempotencyKeyInvalidError('the key must be printable ASCII characters');
   }
   return key;
+}
+
+/**
+ * The token of a bare token with parameters, which are ignored like a quoted key's, once they
+ * parse as RFC 9651 parameters; `undefined` if the text is not of that form.
+ */
+function bareTokenWithParameters(text: string): string | undefined {
+  const match = BARE_TOKEN_THEN_PARAMETERS.exec(text);
+  if (!match) return undefined;
+  try {
+    // The token itself may start with a digit (a UUID), which RFC 9651 tokens may not: check the parameters alone.
+    parseItem(`k${match[2]}`);
+  } catch (error) {
+    throw new IdempotencyKeyInvalidError(`${preview(text)} has malformed parameters after the key`, { cause: error });
+  }
+  return match[1];
 }
 
 function decodeStructuredString(text: string): string {

@@ -81,7 +81,7 @@ export class DynamoDBStepStore implements StepStore {
   }
 
   finishStep(record: StepRecord, owner: string): Promise<boolean> {
-    return completeItem(this, record, owner, OWNER_ATTRIBUTE, 'step finish');
+    return completeItem(this, record, owner, undefined, 'step finish');
   }
 
   async extendStep(id: string, expiresAtSeconds: number): Promise<void> {

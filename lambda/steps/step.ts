@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { IdempotencyError, IdempotencyPayloadMismatchError } from '../core/errors.js';
-import { replayedResult, type Execution } from '../core/engine.js';
+import { replayedResult, warnOfLoss, type Execution } from '../core/engine.js';
 import { hashString } from '../core/hash.js';
 import { validateKey } from '../core/key.js';
 import { DEFAULT_LEASE_MS } from '../core/lease.js';
@@ -8,6 +8,9 @@ import { encodeResult, isUnstorable } from '../core/result-codec.js';
 import { StepInterruptedError } from './errors.js';
 import { stepScope } from './scope.js';
 import { stepStoreFor, type StepRecord, type StepStore } from './step-store.js';
+
+/** Longest step name, in characters. */
+const MAX_STEP_NAME_LENGTH = 255;
 
 /** Options for {@link step}. */
 export interface StepOptions {
@@ -103,7 +106,7 @@ interface StepCall<T> {
 
 function validateStepName(name: unknown): void {
   try {
-    validateKey(name);
+    validateKey(name, MAX_STEP_NAME_LENGTH);
   } catch (error) {
     throw new IdempotencyError(
       `invalid step name ${JSON.stringify(name)}: use a non-empty string of at most 255 printable characters`,
@@ -123,7 +126,7 @@ async function runAtLeastOnce<T>(call: StepCall<T>): Promise<T> {
     // Started by an at-most-once run of this name (an earlier deployment): at least once may run it again.
   }
   const result = await call.fn(call.key);
-  const encoded = encodeResult(result);
+  const encoded = encodeResult(result, warnOfLoss(execution.options.logger, call.id, call.name));
   if (isUnstorable(encoded)) {
     execution.options.logger.warn('retry-safe: step result not stored; a retry of the parent runs the step again', {
       id: call.id,
@@ -185,7 +188,7 @@ async function runAtMostOnce<T>(call: StepCall<T>): Promise<T> {
   }
   // If `fn` throws, the start stays: the error does not prove the effect did not happen.
   const result = await call.fn(call.key);
-  const encoded = encodeResult(result);
+  const encoded = encodeResult(result, warnOfLoss(execution.options.logger, call.id, call.name));
   const finished: StepRecord = {
     id: call.id,
     status: 'completed',

@@ -99,7 +99,8 @@ describe('first execution', () => {
     const update = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
     expect(update.Key).toEqual({ id: put.Item?.id });
     expect(update.ConditionExpression).toBe('o = :o AND s = :p');
-    expect(update.UpdateExpression).toBe('SET s = :c, #e = :exp, r = :r REMOVE o, l');
+    expect(update.UpdateExpression).toBe('SET s = :c, #e = :exp, r = :r REMOVE l');
+    expect(update.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
     expect(update.ExpressionAttributeValues).toMatchObject({
       ':o': put.Item?.o,
       ':c': { S: 'C' },
@@ -346,7 +347,7 @@ describe('bad keys', () => {
     ['a number', 42],
     ['an object', { id: 1 }],
     ['an empty string', ''],
-    ['256 characters', 'k'.repeat(256)],
+    ['2049 characters', 'k'.repeat(2049)],
     ['a newline', 'abc\ndef'],
     ['a NUL', 'abc\u0000'],
     ['DEL', 'abc\u007f'],

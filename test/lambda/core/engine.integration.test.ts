@@ -51,7 +51,8 @@ describe('against DynamoDB Local', () => {
     expect(runs).toEqual([key]);
     const item = await table.getItem(idOf(key));
     expect(item).toBeDefined();
-    expect(Object.keys(item ?? {}).sort()).toEqual(['expiration', 'f', 'id', 's', 'r'].sort());
+    // The owner token stays (a completion retried after a lost response knows it landed); the lease goes.
+    expect(Object.keys(item ?? {}).sort()).toEqual(['expiration', 'f', 'id', 'o', 's', 'r'].sort());
     expect(item?.s).toEqual({ S: 'C' });
     expect(item?.id?.S).not.toContain(key);
   });
@@ -95,7 +96,7 @@ describe('against DynamoDB Local', () => {
     });
   }
 
-  it('replays a class instance and undefined fields as plain data', async () => {
+  it('replays a class instance as plain data, keeping its Date a Date, and says so on the first call', async () => {
     class Receipt {
       constructor(
         readonly id: string,
@@ -103,15 +104,66 @@ describe('against DynamoDB Local', () => {
         readonly note?: string,
       ) {}
     }
+    const logger = recordingLogger();
     const handler = makeIdempotent(async () => new Receipt('r1', new Date(Date.UTC(2026, 0, 1)), undefined), {
       store: table.store,
       name: 'receipts',
       key: (e: { k: string }) => e.k,
+      logger,
     });
     const key = randomUUID();
     await handler({ k: key }, lambdaContext());
+    expect(logger.warnings).toEqual(['retry-safe: the result holds an instance of Receipt; a replay returns it as plain data']);
 
-    expect(await handler({ k: key }, lambdaContext())).toEqual({ id: 'r1', issuedAt: '2026-01-01T00:00:00.000Z' });
+    const replayed = await handler({ k: key }, lambdaContext());
+
+    expect(replayed).toEqual({ id: 'r1', issuedAt: new Date(Date.UTC(2026, 0, 1)) });
+    expect(replayed).not.toBeInstanceOf(Receipt);
+    expect((replayed as Receipt).issuedAt.getTime()).toBe(Date.UTC(2026, 0, 1));
+  });
+
+  it('replays what JSON cannot hold as an equal value: Date, Map, Set, BigInt, typed arrays, NaN, a cycle', async () => {
+    const made = () => {
+      const value = {
+        at: new Date(Date.UTC(2026, 11, 2)),
+        byId: new Map([['a', { n: 1 }]]),
+        tags: new Set(['x', 'y']),
+        amount: 10n ** 20n,
+        bytes: new Uint8Array([1, 2, 3]),
+        ratio: NaN,
+        gaps: [1, undefined, 3],
+        pattern: /a+/gi,
+        self: undefined as unknown,
+      };
+      value.self = value;
+      return value;
+    };
+    let runs = 0;
+    const logger = recordingLogger();
+    const handler = makeIdempotent(
+      async () => {
+        runs++;
+        return made();
+      },
+      { store: table.store, name: 'rich-results', key: (e: { k: string }) => e.k, logger },
+    );
+    const key = randomUUID();
+    await handler({ k: key }, lambdaContext());
+
+    const replayed = (await handler({ k: key }, lambdaContext())) as ReturnType<typeof made>;
+
+    expect(runs).toBe(1);
+    expect(replayed.at).toBeInstanceOf(Date);
+    expect(replayed.at.getTime()).toBe(Date.UTC(2026, 11, 2));
+    expect(replayed.byId.get('a')).toEqual({ n: 1 });
+    expect([...replayed.tags]).toEqual(['x', 'y']);
+    expect(replayed.amount).toBe(10n ** 20n);
+    expect(replayed.bytes).toEqual(new Uint8Array([1, 2, 3]));
+    expect(replayed.ratio).toBeNaN();
+    expect(replayed.gaps).toEqual([1, undefined, 3]);
+    expect(replayed.pattern.flags).toBe('gi');
+    expect(replayed.self).toBe(replayed);
+    expect(logger.warnings).toEqual([]);
   });
 
   it('rejects a reused key with a different payload and leaves the stored record unchanged', async () => {
@@ -350,18 +402,19 @@ describe('large results against DynamoDB Local', () => {
     expect(logger.warnings).toHaveLength(1);
   });
 
-  it('stores no result for one that is not JSON (a BigInt), and never runs the handler twice', async () => {
+  it('stores no result for one neither JSON nor a structured clone can hold, and never runs the handler twice', async () => {
     let runs = 0;
+    const refund = () => 'no';
     const handler = makeIdempotent(
       async () => {
         runs++;
-        return { amount: 10n };
+        return { amount: 10n, refund };
       },
       { store: table.store, name: 'bigint', key: (e: { k: string }) => e.k, logger: recordingLogger() },
     );
     const key = randomUUID();
 
-    expect(await handler({ k: key }, lambdaContext())).toEqual({ amount: 10n });
+    expect(await handler({ k: key }, lambdaContext())).toEqual({ amount: 10n, refund });
     const error = await handler({ k: key }, lambdaContext()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdempotencyResultUnavailableError);
     expect((error as IdempotencyResultUnavailableError).reason).toBe('unserializable');

@@ -38,6 +38,12 @@ describe('parseIdempotencyKey', () => {
     expect(parseIdempotencyKey(['abc;v=1'])).toBe('abc');
   });
 
+  it('ignores parameters after a bare key that starts with a digit (a UUID), as after a quoted one', () => {
+    expect(parseIdempotencyKey([`${uuid};p=1`])).toBe(uuid);
+    expect(parseIdempotencyKey([`${uuid};p=1;q="x"`])).toBe(parseIdempotencyKey([`"${uuid}";p=1;q="x"`]));
+    expect(parseIdempotencyKey(['123;v=1'])).toBe('123');
+  });
+
   it('returns undefined when the header is absent', () => {
     expect(parseIdempotencyKey([])).toBeUndefined();
   });
@@ -63,7 +69,8 @@ describe('parseIdempotencyKey', () => {
     ['a header sent twice and joined with a comma', ['a,b'], /holds a list/],
     ['two quoted keys joined with a comma', ['"a", "b"'], /holds a list/],
     ['two bare UUIDs joined with a comma', [`${uuid},${uuid}`], /holds a list/],
-    ['an integer with parameters', ['123;v=1'], /another type/],
+    ['a bare key with malformed parameters', [`${uuid};=1`], /malformed parameters/],
+    ['a bare key with a parameter of bad syntax', [`${uuid};p="open`], /malformed parameters/],
     ['a byte sequence', [':YWJj:'], /another type/],
     ['a boolean', ['?1'], /another type/],
     ['an inner list', ['("a" "b")'], /neither a quoted string/],

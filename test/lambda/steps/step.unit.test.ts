@@ -208,13 +208,15 @@ describe('at-least-once steps (default)', () => {
     expect(result).toEqual({ chargeId: 'ch_from_the_other_execution' });
   });
 
-  it('leaves a step whose result is not JSON unrecorded and logs it, so a retry runs it again', async () => {
+  it('leaves a step whose result cannot be stored unrecorded and logs it, so a retry runs it again', async () => {
     const logger = recordingLogger();
+    // Neither JSON (the BigInt) nor a structured clone (the function) can hold it.
+    const unstorable = { amount: 10n, refund: () => 'no' };
 
-    const result = await chargeHandler(async () => 10n, { logger })(event, lambdaContext()).catch((e: unknown) => e);
+    const result = await chargeHandler(async () => unstorable, { logger })(event, lambdaContext()).catch((e: unknown) => e);
 
     // The parent's own result is unstorable too; the step wrote nothing.
-    expect(result).toBe(10n);
+    expect(result).toBe(unstorable);
     expect(ddb.commandCalls(PutItemCommand).filter((c) => isStep(c.args[0].input))).toHaveLength(0);
     expect(logger.warnings).toContain('retry-safe: step result not stored; a retry of the parent runs the step again');
   });
@@ -264,7 +266,7 @@ describe('at-most-once steps', () => {
     expect(ddb.commandCalls(UpdateItemCommand)[0].args[0].input).toEqual({
       TableName: 'idempotency',
       Key: { id: { S: chargeId } },
-      UpdateExpression: 'SET s = :c, #e = :exp, r = :r REMOVE o',
+      UpdateExpression: 'SET s = :c, #e = :exp, r = :r',
       ConditionExpression: 'o = :o AND s = :p',
       ExpressionAttributeNames: { '#e': 'expiration' },
       ExpressionAttributeValues: {
@@ -274,6 +276,7 @@ describe('at-most-once steps', () => {
         ':p': { S: 'P' },
         ':r': { S: '"ch_1"' },
       },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
@@ -316,11 +319,11 @@ describe('at-most-once steps', () => {
   it('marks a step with a result that cannot be stored done, so a retry never runs it again', async () => {
     const logger = recordingLogger();
 
-    await chargeHandler(async () => 10n, { atMostOnce: true, logger })(event, lambdaContext());
+    await chargeHandler(async () => ({ amount: 10n, refund: () => 'no' }), { atMostOnce: true, logger })(event, lambdaContext());
 
     const finish = ddb.commandCalls(UpdateItemCommand).find((c) => isStep(c.args[0].input));
     expect(finish?.args[0].input.ExpressionAttributeValues?.[':u']).toEqual({ S: 'unserializable' });
-    expect(finish?.args[0].input.UpdateExpression).toBe('SET s = :c, #e = :exp, u = :u REMOVE o');
+    expect(finish?.args[0].input.UpdateExpression).toBe('SET s = :c, #e = :exp, u = :u');
   });
 
   it('fails closed with IdempotencyStoreError, without running the function, when the start is throttled', async () => {
