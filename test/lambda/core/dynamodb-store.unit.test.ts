@@ -7,17 +7,21 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type PutItemCommandInput,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DynamoDBStore,
+  IdempotencyError,
   IdempotencyInProgressError,
   IdempotencyKeyInvalidError,
   IdempotencyKeyMissingError,
   IdempotencyPayloadMismatchError,
   IdempotencyResultUnavailableError,
   IdempotencyStoreError,
+  httpIdempotency,
+  idempotency,
   makeIdempotent,
 } from '../../../lambda/index.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
@@ -331,6 +335,33 @@ describe('store failures', () => {
     expect(logger.errors).toHaveLength(1);
   });
 
+  it('recognises its own completion when the write landed, its response was lost and the retry failed its condition', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    // The first completion lands in the table, but its response never arrives; the retry then
+    // finds the record completed, by this very owner.
+    ddb.on(UpdateItemCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }))
+      .callsFake((input: UpdateItemCommandInput) => {
+        throw conditionFailed({ id: input.Key?.id ?? { S: '' }, s: { S: 'C' }, o: input.ExpressionAttributeValues?.[':o'] ?? { S: '' } });
+      });
+    const logger = recordingLogger();
+
+    await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
+
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(2);
+    expect(logger.warnings).toEqual([]);
+    expect(logger.errors).toEqual([]);
+  });
+
+  it('still reports a lost claim when the completed record in the way is another owner’s', async () => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).rejects(conditionFailed({ id: { S: 'x' }, s: { S: 'C' }, o: { S: 'someone-else' } }));
+    const logger = recordingLogger();
+
+    await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
+    expect(logger.warnings).toEqual(['retry-safe: lease lapsed before completion; result not stored']);
+  });
+
   it('returns the result and warns when the claim was lost before completion', async () => {
     ddb.on(PutItemCommand).resolves({});
     ddb.on(UpdateItemCommand).rejects(conditionFailed());
@@ -466,6 +497,17 @@ describe('lease', () => {
     expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 8_000) });
   });
 
+  it.each([
+    ['1e200', 1e200],
+    ['Number.MAX_SAFE_INTEGER', Number.MAX_SAFE_INTEGER],
+    ['Infinity', Infinity],
+  ])('caps the lease at Lambda’s 15 minutes plus the margin when the context reports %s ms left', async (_, remainingMs) => {
+    ddb.on(PutItemCommand).resolves({});
+    ddb.on(UpdateItemCommand).resolves({});
+    await expect(wrap(() => 1)({ orderId: 'a' }, lambdaContext({ remainingMs }))).resolves.toBe(1);
+    expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 903_000) });
+  });
+
   it('leases for Lambda’s longest timeout when there is no context', async () => {
     ddb.on(PutItemCommand).resolves({});
     ddb.on(UpdateItemCommand).resolves({});
@@ -491,6 +533,16 @@ describe('options', () => {
   it('rejects a ttlSeconds that is not a positive whole number at wrap time', () => {
     expect(() => makeIdempotent(async () => 1, { store, ttlSeconds: 0 })).toThrow(/ttlSeconds/);
     expect(() => makeIdempotent(async () => 1, { store, ttlSeconds: 1.5 })).toThrow(/ttlSeconds/);
+  });
+
+  it('rejects, at wrap time, an operation name too long to be part of a record key', () => {
+    const name = 'n'.repeat(2100);
+    expect(() => makeIdempotent(async () => 1, { store, name })).toThrow(/options.name is 2100 bytes long, the limit is 1024/);
+    expect(() => idempotency({ store, name })).toThrow(IdempotencyError);
+    expect(() => httpIdempotency({ store, name })).toThrow(IdempotencyError);
+    // Counted in UTF-8 bytes, as DynamoDB counts keys: 400 three-byte characters are 1200 bytes.
+    expect(() => makeIdempotent(async () => 1, { store, name: '€'.repeat(400) })).toThrow(/1200 bytes/);
+    expect(() => makeIdempotent(async () => 1, { store, name: 'n'.repeat(1024) })).not.toThrow();
   });
 
   it('rejects a DynamoDBStore without a table name', () => {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { httpIdempotency, type HttpEvent, type HttpIdempotencyOptions, type HttpResponse } from '../../../lambda/index.js';
 import { createLocalTable, type LocalTable } from '../../support/local-table.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
@@ -292,6 +292,12 @@ describe('httpIdempotency with HTTP API and Function URL results without statusC
 });
 
 describe('httpIdempotency scope: one key, two principals', () => {
+  // Reset per test: one key that both principals send (the ALB case sets its header itself).
+  let sharedKey = '';
+  beforeEach(() => {
+    sharedKey = randomUUID();
+  });
+
   const cases: ReadonlyArray<readonly [string, EventBuilder, (who: string) => RequestSpec]> = [
     ['JWT sub (HTTP API JWT authorizer)', SHAPES[1][1], (who) => ({ authorizer: { jwt: { claims: { sub: who }, scopes: [] } } })],
     ['JWT sub (REST Cognito user pool authorizer)', SHAPES[0][1], (who) => ({ authorizer: { claims: { sub: who } } })],
@@ -304,12 +310,20 @@ describe('httpIdempotency scope: one key, two principals', () => {
     ['IAM user ARN (REST)', SHAPES[0][1], (who) => ({ identity: { userArn: `arn:aws:iam::1:user/${who}` } })],
     ['IAM user ARN (Function URL)', SHAPES[2][1], (who) => ({ authorizer: { iam: { userArn: `arn:aws:iam::1:user/${who}` } } })],
     ['Lambda authorizer principalId (REST)', SHAPES[0][1], (who) => ({ authorizer: { principalId: who } })],
+    ['Lambda authorizer context principalId (HTTP API, simple responses)', SHAPES[1][1], (who) => ({
+      authorizer: { lambda: { principalId: who, plan: 'pro' } },
+    })],
+    ['assumed role (HTTP API, IAM auth)', SHAPES[1][1], (who) => ({
+      authorizer: { iam: { userArn: `arn:aws:sts::1:assumed-role/${who}-role/session-1` } },
+    })],
+    ['ALB OIDC identity', SHAPES[3][1], (who) => ({ headers: { 'Idempotency-Key': sharedKey, 'x-amzn-oidc-identity': who } })],
+    ['REST API key id', SHAPES[0][1], (who) => ({ identity: { apiKeyId: `key-${who}` } })],
   ];
 
   it.each(cases)('never gives one caller another caller’s stored response, by %s', async (_, build, as) => {
     let runs = 0;
     const { call } = app(async () => ({ statusCode: 201, body: `order ${++runs}` }));
-    const key = randomUUID();
+    const key = sharedKey;
     const alice = await call(build(post(key, '{"amount":1}', as('alice'))));
     const bob = await call(build(post(key, '{"amount":2}', as('bob'))));
     const aliceAgain = await call(build(post(key, '{"amount":1}', as('alice'))));
@@ -322,16 +336,90 @@ describe('httpIdempotency scope: one key, two principals', () => {
     expect(header(aliceAgain, 'Idempotent-Replayed')).toBe('true');
   });
 
-  it('shares keys between unauthenticated callers (no identity to scope by)', async () => {
+  it('replays to an assumed role after its credentials were refreshed (a new session name, the same role)', async () => {
     const { call, handler } = app();
+    const key = randomUUID();
+    const as = (session: string): RequestSpec =>
+      post(key, '{"amount":1}', { identity: { userArn: `arn:aws:sts::1:assumed-role/orders-writer/${session}` } });
+    await call(SHAPES[0][1](as('botocore-session-1700000000')));
+    const again = await call(SHAPES[0][1](as('botocore-session-1700003600')));
+    expect(header(again, 'Idempotent-Replayed')).toBe('true');
+    expect(handler).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a request that passed a Lambda authorizer naming no caller, before any store request, saying how to set scope', async () => {
+    const requests: string[] = [];
+    const store = {
+      claim: (...args: Parameters<typeof table.store.claim>) => (requests.push('claim'), table.store.claim(...args)),
+      complete: (...args: Parameters<typeof table.store.complete>) => (requests.push('complete'), table.store.complete(...args)),
+      release: (...args: Parameters<typeof table.store.release>) => (requests.push('release'), table.store.release(...args)),
+    };
+    const { call, handler } = app(created, { store });
+    const key = randomUUID();
+    const aliceOrBob = post(key, '{"amount":1}', { authorizer: { lambda: { plan: 'pro' } } });
+
+    await expect(call(SHAPES[1][1](aliceOrBob))).rejects.toThrow(/cannot tell callers apart.*options\.scope/s);
+
+    expect(handler).not.toHaveBeenCalled();
+    expect(requests).toEqual([]);
+  });
+
+  it('lets a request with such an authorizer run when options.scope names the caller', async () => {
+    type WithUser = { requestContext: { authorizer: { lambda: { userId: string } } } };
+    const { call, handler } = app(created, { scope: (event) => (event as unknown as WithUser).requestContext.authorizer.lambda.userId });
+    const key = randomUUID();
+    const as = (userId: string) => SHAPES[1][1](post(key, '{"amount":1}', { authorizer: { lambda: { userId } } }));
+    await call(as('alice'));
+    expect((await call(as('bob'))).statusCode).toBe(201);
+    expect(header(await call(as('alice')), 'Idempotent-Replayed')).toBe('true');
+    expect(handler).toHaveBeenCalledTimes(2);
+  });
+
+  it('shares keys between unauthenticated callers (no identity to scope by) and warns once that it does', async () => {
+    const logger = recordingLogger();
+    const { call, handler } = app(created, { logger });
     const key = randomUUID();
     await call(SHAPES[1][1](post(key)));
     expect((await call(SHAPES[1][1](post(key)))).statusCode).toBe(201);
     expect(handler).toHaveBeenCalledTimes(1);
+    expect(logger.warnings.filter((w) => /no caller identity/.test(w))).toHaveLength(1);
+  });
+
+  it('shares keys on purpose, without a warning, when options.scope returns undefined', async () => {
+    const logger = recordingLogger();
+    const { call } = app(created, { logger, scope: () => undefined });
+    await call(SHAPES[1][1](post(randomUUID())));
+    expect(logger.warnings).toEqual([]);
   });
 });
 
 describe('httpIdempotency edge cases', () => {
+  it.each([
+    ['REST API', SHAPES[0][1]],
+    ['HTTP API', SHAPES[1][1]],
+  ])('stores a response whose statusCode is text (%s), and replays it as it was sent', async (_, build) => {
+    const { call, handler } = app(async () => ({ statusCode: '201', headers: { Location: '/orders/o-1' }, body: 'made' }));
+    const key = randomUUID();
+    const first = await call(build(post(key)));
+    const again = await call(build(post(key)));
+
+    expect(handler).toHaveBeenCalledTimes(1);
+    expect(again.statusCode).toBe('201');
+    expect(again.body).toBe('made');
+    expect(header(again, 'Location')).toBe('/orders/o-1');
+    expect(header(again, 'Idempotent-Replayed')).toBe('true');
+    expect(first.statusCode).toBe('201');
+  });
+
+  it('releases, not stores, a 500 whose statusCode is text, so a retry runs', async () => {
+    let runs = 0;
+    const { call } = app(async () => (++runs === 1 ? { statusCode: '500', body: 'oops' } : { statusCode: 201, body: 'made' }));
+    const key = randomUUID();
+    expect((await call(SHAPES[0][1](post(key)))).statusCode).toBe('500');
+    expect((await call(SHAPES[0][1](post(key)))).statusCode).toBe(201);
+    expect(runs).toBe(2);
+  });
+
   it('answers a retry with 409 response-not-stored when the first response was too large to keep, never running again', async () => {
     // Random bytes do not compress: well over DynamoDB's 400 KB item limit even deflated.
     const huge = randomBytes(600 * 1024).toString('base64');

@@ -590,3 +590,27 @@ describe('steps with compareAndSwap, the inventory pattern', () => {
     expect(await world.readStock()).toEqual({ stock: 3, version: 3 });
   });
 });
+
+describe('step results that JSON would change, against DynamoDB Local', () => {
+  it('replays a Date a step returned as a Date, so a retry can call its methods', async () => {
+    let charges = 0;
+    let crashes = 0;
+    const handler = makeIdempotent(
+      async (event: { id: string }) => {
+        const at = await step('charge', async () => {
+          charges++;
+          return new Date(Date.UTC(2026, 11, 2, 9, 30));
+        });
+        if (event.id.startsWith('crash') && crashes++ === 0) throw new Error('crash after the charge');
+        return { chargedAt: at.getTime() };
+      },
+      { store: table.store, name: `dates-${randomUUID()}`, key: (e) => e.id },
+    );
+    const id = `crash-${randomUUID()}`;
+    await expect(handler({ id }, lambdaContext())).rejects.toThrow('crash after the charge');
+
+    // The retry replays the step: before, its result came back as a string and `getTime` threw.
+    expect(await handler({ id }, lambdaContext())).toEqual({ chargedAt: Date.UTC(2026, 11, 2, 9, 30) });
+    expect(charges).toBe(1);
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { COMPRESS_ABOVE_BYTES, decodeResult, encodeResult, isUnstorable } from '../../../lambda/core/result-codec.js';
+
+/** Encodes and decodes as a store round trip would, failing the test if the value was refused. */
+function roundTrip(value: unknown, lost: string[] = []): unknown {
+  const encoded = encodeResult(value, (what) => lost.push(what));
+  if (isUnstorable(encoded)) throw new Error(`refused: ${encoded.unstorable}`);
+  return decodeResult(encoded);
+}
+
+describe('result codec', () => {
+  it('stores JSON data as JSON text, as before, so existing records and readers keep working', () => {
+    expect(encodeResult({ ok: true, items: [1, 'x', null] })).toBe('{"ok":true,"items":[1,"x",null]}');
+    expect(decodeResult('{"ok":true}')).toEqual({ ok: true });
+  });
+
+  it('gives back an equal Date, Map, Set, BigInt, typed array, RegExp and Error, where JSON would not', () => {
+    const value = {
+      at: new Date(Date.UTC(2026, 0, 1)),
+      map: new Map<unknown, unknown>([[1, new Date(0)]]),
+      set: new Set([1n]),
+      bytes: new Uint8Array([0, 255]),
+      buffer: Buffer.from('hi'),
+      pattern: /x/y,
+      error: new RangeError('too far'),
+    };
+    const back = roundTrip(value) as typeof value;
+    expect(back.at).toBeInstanceOf(Date);
+    expect(back.at.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(back.map.get(1)).toEqual(new Date(0));
+    expect(back.set.has(1n)).toBe(true);
+    expect(back.bytes).toEqual(new Uint8Array([0, 255]));
+    expect(Buffer.isBuffer(back.buffer)).toBe(true);
+    expect(back.pattern.flags).toBe('y');
+    expect(back.error).toBeInstanceOf(RangeError);
+    expect(back.error.message).toBe('too far');
+  });
+
+  it('gives back a top-level Date and BigInt', () => {
+    expect(roundTrip(new Date(5))).toEqual(new Date(5));
+    expect(roundTrip(12n)).toBe(12n);
+  });
+
+  it('compresses a large structured clone and reads it back', () => {
+    const value = new Map(Array.from({ length: 2000 }, (_, i) => [`key-${i}`, new Date(i)]));
+    const encoded = encodeResult(value);
+    expect(encoded).toBeInstanceOf(Uint8Array);
+    expect((encoded as Uint8Array).byteLength).toBeLessThan(COMPRESS_ABOVE_BYTES * 10);
+    expect(decodeResult(encoded as Uint8Array)).toEqual(value);
+  });
+
+  it('compresses large JSON as before and reads it back', () => {
+    const value = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row ${i}` })) };
+    const encoded = encodeResult(value);
+    expect(encoded).toBeInstanceOf(Uint8Array);
+    expect(decodeResult(encoded as Uint8Array)).toEqual(value);
+  });
+
+  it('stores a class that defines toJSON in its JSON form, without a warning', () => {
+    class Money {
+      constructor(readonly cents: number) {}
+      toJSON() {
+        return `${this.cents / 100} EUR`;
+      }
+    }
+    const lost: string[] = [];
+    expect(roundTrip({ price: new Money(1250) }, lost)).toEqual({ price: '12.5 EUR' });
+    expect(lost).toEqual([]);
+  });
+
+  it('reports a class instance and a function as lost, naming them', () => {
+    class Receipt {
+      constructor(readonly id: string) {}
+      describe() {
+        return this.id;
+      }
+    }
+    const lost: string[] = [];
+    expect(roundTrip(new Receipt('r1'), lost)).toEqual({ id: 'r1' });
+    expect(lost).toEqual(['an instance of Receipt']);
+    const lostFn: string[] = [];
+    expect(roundTrip({ id: 1, callback: () => 1 }, lostFn)).toEqual({ id: 1 });
+    expect(lostFn).toEqual(['a function']);
+  });
+
+  it('refuses, rather than crashes on, a result neither JSON nor a clone can hold, or nested past the stack', () => {
+    expect(encodeResult({ amount: 1n, f: () => 1 })).toEqual({ unstorable: 'unserializable' });
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(encodeResult(deep)).toEqual({ unstorable: 'unserializable' });
+  });
+});
