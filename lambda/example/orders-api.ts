@@ -51,6 +51,8 @@ function methodNotAllowed(allowed: string): HttpResponse {
 export function createOrdersHandler(orders: OrdersTable, idempotencyTableName?: string) {
   const store = new DynamoDBStore({ tableName: idempotencyTableName, client: orders.client });
   return middy<HttpEvent, HttpResponse, Error, Context>()
-    .use(httpIdempotency({ store, name: 'orders' }))
+    // The example API is public (no authorizer), so its clients share one key space, on purpose:
+    // a real API adds an authorizer and drops this line, and keys are then kept apart per caller.
+    .use(httpIdempotency({ store, name: 'orders', scope: () => undefined }))
     .handler((event, context) => routeOrders(event, orders, context));
 }

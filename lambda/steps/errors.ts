@@ -5,7 +5,7 @@ import { IdempotencyError } from '../core/errors.js';
  * An at-most-once step was started by an earlier attempt that never recorded its outcome
  * (it crashed, timed out, or its function threw), so it is not run again: its effect may or may
  * not have happened. Check the downstream system for `stepKey` and resolve it there; see the
- * README's "Multi-step handlers" section.
+ * "Multi-step handlers" page of the documentation (docs/steps.md).
  */
 export class StepInterruptedError extends IdempotencyError {
   override readonly name = 'StepInterruptedError';

@@ -48,7 +48,8 @@ const START_ATTEMPTS = 2;
  *
  * Call it inside a handler wrapped by `makeIdempotent()`; under the Middy middlewares pass the
  * handler's context (`{ context }`). Each name may be used once per execution. The result is
- * stored as JSON, like a handler's: return plain data.
+ * stored like a handler's: JSON data, `Date`, `Map`, `Set`, `BigInt` and typed arrays replay as
+ * equal values; a class instance replays as plain data (logged on the first run): return data.
  *
  * @param name names the step within its handler: stable across deployments, unique per execution
  * @param fn does the work; receives a derived idempotency key, the same on every retry, different
