@@ -29,6 +29,7 @@ export {
 } from './core/errors.js';
 export { ATTR, PARTITION_KEY, STATUS, TTL_ATTRIBUTE } from './core/table-schema.js';
 export { step, type StepOptions, type StepFunction } from './steps/step.js';
+export type { Replayed } from './core/replayed.js';
 export type { StepStore, StepRecord, StepWriteResult } from './steps/step-store.js';
 export {
   compareAndSwap,

@@ -4,6 +4,7 @@ import { replayedResult, warnOfLoss, type Execution } from '../core/engine.js';
 import { hashString } from '../core/hash.js';
 import { validateKey } from '../core/key.js';
 import { DEFAULT_LEASE_MS } from '../core/lease.js';
+import type { Replayed } from '../core/replayed.js';
 import { encodeResult, isUnstorable } from '../core/result-codec.js';
 import { StepInterruptedError } from './errors.js';
 import { stepScope } from './scope.js';
@@ -51,13 +52,15 @@ const START_ATTEMPTS = 2;
  * stored like a handler's: JSON data, `Date`, `Map`, `Set`, `BigInt` and typed arrays replay as
  * equal values; a class instance replays as plain data (logged on the first run): return data.
  *
+ * @returns what `fn` returned; on a retry that replays the step, its stored copy, typed
+ *   {@link Replayed} (the same type for plain data; a class instance's methods are gone)
  * @param name names the step within its handler: stable across deployments, unique per execution
  * @param fn does the work; receives a derived idempotency key, the same on every retry, different
  *   for every step and every parent key: pass it to the payment provider, the mailer
  * @example
  * const charge = await step('charge', (key) => payments.charge({ amountCents, idempotencyKey: key }), { context });
  */
-export async function step<T>(name: string, fn: StepFunction<T>, options: StepOptions = {}): Promise<T> {
+export async function step<T>(name: string, fn: StepFunction<T>, options: StepOptions = {}): Promise<Replayed<T>> {
   validateStepName(name);
   if (typeof fn !== 'function') {
     throw new IdempotencyError(`step(${JSON.stringify(name)}) needs a function, got ${typeof fn}`);
@@ -73,7 +76,7 @@ export async function step<T>(name: string, fn: StepFunction<T>, options: StepOp
   // A run without a claim (no key under `required: false`, or a method httpIdempotency() skips)
   // is not idempotent, nor are its steps:
   // `fn` runs with a key of its own, so downstream deduplication never matches another request's.
-  if (!execution) return fn(randomBytes(16).toString('base64url'));
+  if (!execution) return (await fn(randomBytes(16).toString('base64url'))) as Replayed<T>;
   const call: StepCall<T> = {
     name,
     fn,
@@ -82,7 +85,8 @@ export async function step<T>(name: string, fn: StepFunction<T>, options: StepOp
     id: stepRecordId(execution.id, name),
     key: stepKey(execution.id, name),
   };
-  return options.atMostOnce ? runAtMostOnce(call) : runAtLeastOnce(call);
+  // The first run returns `fn`'s own value, a replay its stored copy: `Replayed<T>` covers both.
+  return (await (options.atMostOnce ? runAtMostOnce(call) : runAtLeastOnce(call))) as Replayed<T>;
 }
 
 /** The step record's partition key: the parent record's id plus a hash of the step name. */
