@@ -11,6 +11,14 @@ export type { Problem } from './http/problem.js';
 export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.js';
 export { RecordCache, type RecordCacheOptions } from './core/cache.js';
 export type { IdempotencyOptions, IdempotencyLogger } from './core/options.js';
+export type { IdempotencyOutcome, OutcomeListener, OutcomeName } from './core/outcome.js';
+export {
+  emfMetrics,
+  OUTCOME_METRICS,
+  DURATION_METRIC,
+  OPERATION_DIMENSION,
+  type EmfMetricsOptions,
+} from './ops/emf-metrics.js';
 export type {
   IdempotencyStore,
   IdempotencyRecord,

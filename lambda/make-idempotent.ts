@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { complete, decide, release } from './core/engine.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
+import { callStart, outcomeOfError, reportOutcome } from './core/outcome.js';
 import { runWithin } from './steps/scope.js';
 
 /** A plain async Lambda handler. */
@@ -22,8 +23,20 @@ export function makeIdempotent<TEvent, TResult>(
 ): (event: TEvent, context: Context) => Promise<TResult> {
   const resolved = resolveOptions(options);
   return async function idempotentHandler(event: TEvent, context: Context): Promise<TResult> {
-    const decision = await decide(resolved, event, context);
-    if (decision.action === 'replay') return decision.result as TResult;
+    const startedAt = callStart(resolved);
+    const functionName = context?.functionName;
+    let decision;
+    try {
+      decision = await decide(resolved, event, context);
+    } catch (error) {
+      const outcome = outcomeOfError(error);
+      if (outcome) reportOutcome(resolved, functionName, startedAt, outcome);
+      throw error;
+    }
+    if (decision.action === 'replay') {
+      reportOutcome(resolved, functionName, startedAt, 'replayed', decision.from);
+      return decision.result as TResult;
+    }
     // No key under `required: false`: the handler runs as it is, its steps without records.
     if (decision.action === 'bypass') return runWithin({ unclaimed: true }, () => handler(event, context));
     let result: TResult;
@@ -32,9 +45,11 @@ export function makeIdempotent<TEvent, TResult>(
       result = await runWithin(decision.execution, () => handler(event, context));
     } catch (error) {
       await release(decision.execution);
+      reportOutcome(resolved, functionName, startedAt, 'released');
       throw error;
     }
-    await complete(decision.execution, result);
+    const stored = await complete(decision.execution, result);
+    reportOutcome(resolved, functionName, startedAt, stored ? 'executed' : 'completion_lost');
     return result;
   };
 }

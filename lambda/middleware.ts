@@ -4,11 +4,14 @@ import { attachRun, endRun, runOf } from './core/context-run.js';
 import { complete, decide, release, type Execution, type HandlerRun } from './core/engine.js';
 import { IdempotencyError } from './core/errors.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
+import { callStart, outcomeOfError, reportOutcome, type OutcomeName, type OutcomeOptions } from './core/outcome.js';
 
 /** Where a Middy request keeps the context that carries its run: on the request, never in a closure. */
 const CLAIMED_CONTEXT = Symbol('retry-safe.claimed-context');
+/** Where a Middy request keeps when its call started, for its outcome's duration (only with `onOutcome`). */
+const STARTED_AT = Symbol('retry-safe.started-at');
 
-type RequestWithClaim = Request & { [CLAIMED_CONTEXT]?: object };
+type RequestWithClaim = Request & { [CLAIMED_CONTEXT]?: object; [STARTED_AT]?: number };
 
 /**
  * Middy middleware: runs the handler once per idempotency key and replays its result to retries.
@@ -28,8 +31,16 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 
   const idempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     assertNoRun(request);
-    const decision = await decide(resolved, request.event, request.context);
+    markStart(request, resolved);
+    let decision;
+    try {
+      decision = await decide(resolved, request.event, request.context);
+    } catch (error) {
+      reportErrorOutcome(request, resolved, error);
+      throw error;
+    }
     if (decision.action === 'replay') {
+      reportRequestOutcome(request, resolved, 'replayed', decision.from);
       // `earlyResponse` (Middy 6+) also short-circuits when the stored result is `undefined`.
       request.earlyResponse = decision.result as TResult;
     } else {
@@ -39,12 +50,12 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
 
   const idempotencyAfter = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await complete(execution, request.response);
+    if (execution) await completeRequest(request, resolved, execution, request.response);
   };
 
   const idempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await releaseIfSettled(request, execution);
+    if (execution) await releaseIfSettled(request, execution, resolved);
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
@@ -65,12 +76,51 @@ export const EARLY_TIMEOUT_WINDOW_MS = 1_000;
  * timeout is known by Middy's own error, or, for a custom `timeoutEarlyResponse`, by the
  * invocation being within {@link EARLY_TIMEOUT_WINDOW_MS} of its deadline.
  */
-export async function releaseIfSettled(request: Request, execution: Execution): Promise<void> {
-  if (!mayStillRun(request)) return release(execution);
+export async function releaseIfSettled(request: Request, execution: Execution, options: OutcomeOptions): Promise<void> {
+  if (!mayStillRun(request)) {
+    await release(execution);
+    return reportRequestOutcome(request, options, 'released');
+  }
   execution.options.logger.warn(
     'retry-safe: the invocation timed out with its handler still running; its claim is kept until the lease lapses',
     { id: execution.id },
   );
+  // Its result will not be stored: what the handler did is not on record, as with a lost completion.
+  reportRequestOutcome(request, options, 'completion_lost');
+}
+
+/** Stores a run's result and reports `executed`, or `completion_lost` if the store did not take it. */
+export async function completeRequest(
+  request: Request,
+  options: OutcomeOptions,
+  execution: Execution,
+  result: unknown,
+): Promise<void> {
+  const stored = await complete(execution, result);
+  reportRequestOutcome(request, options, stored ? 'executed' : 'completion_lost');
+}
+
+/** Notes when a Middy call started, if anyone listens for its outcome. */
+export function markStart(request: Request, options: OutcomeOptions): void {
+  if (options.onOutcome) (request as RequestWithClaim)[STARTED_AT] = callStart(options);
+}
+
+/** Reports a Middy call's outcome, once its hooks know it. */
+export function reportRequestOutcome(
+  request: Request,
+  options: OutcomeOptions,
+  outcome: OutcomeName,
+  replayedFrom?: 'cache' | 'table',
+): void {
+  if (!options.onOutcome) return;
+  const startedAt = (request as RequestWithClaim)[STARTED_AT] ?? performance.now();
+  reportOutcome(options, (request.context as Partial<Context> | undefined)?.functionName, startedAt, outcome, replayedFrom);
+}
+
+/** Reports the outcome an error thrown before the handler stands for, if it stands for one. */
+export function reportErrorOutcome(request: Request, options: OutcomeOptions, error: unknown): void {
+  const outcome = outcomeOfError(error);
+  if (outcome) reportRequestOutcome(request, options, outcome);
 }
 
 function mayStillRun(request: Request): boolean {

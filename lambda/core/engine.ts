@@ -54,8 +54,8 @@ export type HandlerRun = Execution | UnclaimedRun;
 export type Decision =
   /** No key and not required: run the handler without idempotency. */
   | { readonly action: 'bypass' }
-  /** Completed before: return this result; do not run the handler. */
-  | { readonly action: 'replay'; readonly result: unknown }
+  /** Completed before: return this result, read from the cache or the table; do not run the handler. */
+  | { readonly action: 'replay'; readonly result: unknown; readonly from: 'cache' | 'table' }
   /** Claimed: run the handler, then complete or release the execution. */
   | { readonly action: 'run'; readonly execution: Execution };
 
@@ -155,7 +155,7 @@ export async function claim(
 ): Promise<Decision> {
   // A cached record is completed and unexpired: it answers a replay or a mismatch without a request.
   const cached = options.cache?.get(id, Date.now());
-  const answered = cached && judgeExisting(cached, fingerprint, Date.now());
+  const answered = cached && judged(options, id, cached, fingerprint, 'cache');
   if (answered) return answered;
   const owner = ownerToken();
   for (let attempt = 1; ; attempt++) {
@@ -179,14 +179,19 @@ export async function claim(
         nowMs,
       );
     } catch (error) {
-      throw error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError('claim', { cause: error });
+      const storeError = error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError('claim', { cause: error });
+      options.logger.error('retry-safe: the idempotency store failed before the handler ran, which did not run', {
+        id,
+        error: storeError,
+      });
+      throw storeError;
     }
     const existing = answer.claimed ? undefined : answer.existing;
     // The SDK retried a claim whose first response was lost: the record in the way is our own.
     if (answer.claimed || existing?.owner === owner) {
       return { action: 'run', execution: { id, owner, fingerprint, options } };
     }
-    const verdict = judgeExisting(existing, fingerprint, Date.now());
+    const verdict = judged(options, id, existing, fingerprint, 'table');
     if (verdict) {
       if (verdict.action === 'replay') options.cache?.set(existing as IdempotencyRecord);
       return verdict;
@@ -195,11 +200,34 @@ export async function claim(
   }
 }
 
+/** {@link judgeExisting}, logging a payload mismatch (by record id only): a client bug or a replayed capture. */
+function judged(
+  options: ExecutionOptions,
+  id: string,
+  existing: IdempotencyRecord | undefined,
+  fingerprint: string,
+  from: 'cache' | 'table',
+): Decision | undefined {
+  try {
+    return judgeExisting(existing, fingerprint, Date.now(), from);
+  } catch (error) {
+    if (error instanceof IdempotencyPayloadMismatchError) {
+      options.logger.warn('retry-safe: a key was reused with a different payload; rejected', { id });
+    }
+    throw error;
+  }
+}
+
 /** What a record that blocked a claim means for this request; `undefined` if it no longer counts. */
-function judgeExisting(existing: IdempotencyRecord | undefined, fingerprint: string, nowMs: number): Decision | undefined {
+function judgeExisting(
+  existing: IdempotencyRecord | undefined,
+  fingerprint: string,
+  nowMs: number,
+  from: 'cache' | 'table',
+): Decision | undefined {
   if (!existing || existing.expiresAtSeconds < Math.floor(nowMs / 1000)) return undefined;
   if (existing.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError();
-  if (existing.status === 'completed') return { action: 'replay', result: replayedResult(existing) };
+  if (existing.status === 'completed') return { action: 'replay', result: replayedResult(existing), from };
   const lease = existing.leaseExpiresAtMs ?? 0;
   if (lease < nowMs) return undefined;
   throw new IdempotencyInProgressError(lease - nowMs);
@@ -224,8 +252,9 @@ export function warnOfLoss(logger: ExecutionOptions['logger'], id: string, step?
 /**
  * Stores the handler's result over this execution's claim, retrying store failures with
  * backoff. Never throws: the work is done, so the caller gets its result; failures are logged.
+ * @returns whether the record is now completed by this execution (`false`: the completion was lost)
  */
-export async function complete(execution: Execution, result: unknown): Promise<void> {
+export async function complete(execution: Execution, result: unknown): Promise<boolean> {
   const { id, options } = execution;
   const encoded = encodeResult(result, warnOfLoss(options.logger, id));
   const expiresAtSeconds = Math.floor(Date.now() / 1000) + options.ttlSeconds;
@@ -242,14 +271,14 @@ export async function complete(execution: Execution, result: unknown): Promise<v
     try {
       if (await options.store.complete(record, execution.owner)) {
         options.cache?.set({ ...record, status: 'completed', fingerprint: execution.fingerprint });
-      } else {
-        options.logger.warn('retry-safe: lease lapsed before completion; result not stored', { id });
+        return true;
       }
-      return;
+      options.logger.warn('retry-safe: lease lapsed before completion; result not stored', { id });
+      return false;
     } catch (error) {
       if (attempt >= COMPLETE_BACKOFF_MS.length) {
         options.logger.error('retry-safe: result not stored; a retry after the lease runs again', { id, error });
-        return;
+        return false;
       }
       await sleep(COMPLETE_BACKOFF_MS[attempt] * (0.5 + Math.random()));
     }

@@ -1,6 +1,8 @@
 import type { Context } from 'aws-lambda';
 import type { RecordCache } from './cache.js';
 import { IdempotencyError } from './errors.js';
+import { jsonConsoleLogger } from './json-logger.js';
+import type { OutcomeListener } from './outcome.js';
 import type { IdempotencyStore } from './store.js';
 
 /** Where problems that must not fail the caller (a lost completion write) are reported. */
@@ -41,8 +43,9 @@ export interface IdempotencyOptions<TEvent = unknown> {
    */
   readonly ttlSeconds?: number;
   /**
-   * Receives problems that are logged rather than thrown.
-   * @default - `console`
+   * Receives problems that are logged rather than thrown, and rejections worth a look (a key
+   * reused with another payload, a store failure), each with the hashed record id only.
+   * @default - JSON lines on the console (`{"level":"WARN","message":...,"id":...}`)
    */
   readonly logger?: IdempotencyLogger;
   /**
@@ -55,6 +58,14 @@ export interface IdempotencyOptions<TEvent = unknown> {
    * @default - no cache: every call reads the table
    */
   readonly cache?: RecordCache;
+  /**
+   * Called once with the outcome of every call that takes part in idempotency (`executed`,
+   * `replayed`, `in_progress`, `mismatch`, `released`, `completion_lost`, `store_error`,
+   * `key_missing`), its operation name and duration: for your own telemetry, or
+   * `emfMetrics({ namespace })` for CloudWatch metrics. Never given a key, payload or result.
+   * @default - no outcome reporting
+   */
+  readonly onOutcome?: OutcomeListener;
 }
 
 /** Options after defaults and validation; built once per wrapped handler. */
@@ -68,6 +79,8 @@ export interface ResolvedOptions<TEvent> {
   readonly logger: IdempotencyLogger;
   /** Completed records kept in memory; absent when `options.cache` is not set. */
   readonly cache?: RecordCache;
+  /** Receives each call's outcome; absent when `options.onOutcome` is not set. */
+  readonly onOutcome?: OutcomeListener;
 }
 
 /** Default retention: a day, the usual answer for retried requests (Stripe keeps keys 24 hours). */
@@ -96,6 +109,9 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
   if (!options || typeof options.store?.claim !== 'function') {
     throw new IdempotencyError('options.store is required, e.g. { store: new DynamoDBStore() }');
   }
+  if (options.onOutcome !== undefined && typeof options.onOutcome !== 'function') {
+    throw new IdempotencyError(`options.onOutcome must be a function, e.g. emfMetrics({ namespace: 'Orders' }), got ${typeof options.onOutcome}`);
+  }
   if (options.cache && typeof options.cache.get !== 'function') {
     throw new IdempotencyError('options.cache must be a RecordCache, e.g. new RecordCache()');
   }
@@ -111,7 +127,8 @@ export function resolveOptions<TEvent>(options: IdempotencyOptions<TEvent>): Res
     fingerprint: options.fingerprint,
     required: options.required ?? true,
     ttlSeconds,
-    logger: options.logger ?? console,
+    logger: options.logger ?? jsonConsoleLogger,
     cache: options.cache,
+    onOutcome: options.onOutcome,
   };
 }

@@ -1,14 +1,23 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { claimRequest, complete, type Decision } from '../core/engine.js';
+import { claimRequest, type Decision } from '../core/engine.js';
+import { outcomeOfError, type OutcomeName } from '../core/outcome.js';
 import { resolveOptions, type IdempotencyLogger, type IdempotencyOptions } from '../core/options.js';
-import { assertNoRun, holdRun, releaseIfSettled, takeExecution } from '../middleware.js';
+import {
+  assertNoRun,
+  completeRequest,
+  holdRun,
+  markStart,
+  releaseIfSettled,
+  reportRequestOutcome,
+  takeExecution,
+} from '../middleware.js';
 import { defaultScope } from './caller-identity.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
 import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from './http-response.js';
 import { IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from './idempotency-key-header.js';
 import { httpProblemFor } from './problem-mapping.js';
-import { problem } from './problem.js';
+import { problem, type ProblemKind } from './problem.js';
 import { requestFingerprint } from './request-fingerprint.js';
 import { IdempotencyError, IdempotencyKeyInvalidError } from '../core/errors.js';
 
@@ -77,10 +86,13 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     const http = readHttpEvent(request.event);
     // Other methods run as they are; their steps, like those of a request without a key, run without records.
     if (!methods.has(http.method)) return holdRun(request as Request, { unclaimed: true });
+    markStart(request as Request, resolved);
     const answer = await claimFor(http, request.event, request.context);
     if ('response' in answer) {
+      reportRequestOutcome(request as Request, resolved, answer.outcome);
       request.earlyResponse = answer.response as TResult;
     } else if (answer.decision.action === 'replay') {
+      reportRequestOutcome(request as Request, resolved, 'replayed', answer.decision.from);
       request.earlyResponse = replayResponse(answer.decision.result, http.kind, http.multiValueResponse) as TResult;
     } else {
       holdRun(request as Request, answer.decision.action === 'run' ? answer.decision.execution : { unclaimed: true });
@@ -92,16 +104,16 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     if (!execution) return;
     const kind = httpEventKind(request.event) ?? 'rest-v1';
     if (isStorable(statusOf(request.response, kind), cacheServerErrors)) {
-      await complete(execution, request.response);
+      await completeRequest(request as Request, resolved, execution, request.response);
     } else {
       // A 5xx may be a custom `timeoutEarlyResponse`, sent while the handler still runs.
-      await releaseIfSettled(request as Request, execution);
+      await releaseIfSettled(request as Request, execution, resolved);
     }
   };
 
   const httpIdempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
     const execution = takeExecution(request as Request);
-    if (execution) await releaseIfSettled(request as Request, execution);
+    if (execution) await releaseIfSettled(request as Request, execution, resolved);
   };
 
   /** Reads the key and claims it, or says which response to send instead. */
@@ -109,20 +121,22 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     http: HttpRequestView,
     event: TEvent,
     context: Context,
-  ): Promise<{ decision: Decision } | { response: HttpResponse }> {
-    const reject = (kind: Parameters<typeof problem>[0], detail: string, headers?: Record<string, string>) => ({
+  ): Promise<{ decision: Decision } | { response: HttpResponse; outcome: OutcomeName }> {
+    const reject = (outcome: OutcomeName, kind: ProblemKind, detail: string, headers?: Record<string, string>) => ({
       response: problemResponse(problem(kind, detail), http.kind, http.multiValueResponse, headers),
+      outcome,
     });
     let key: string | undefined;
     try {
       key = parseIdempotencyKey(http.headerValues(IDEMPOTENCY_KEY_HEADER));
     } catch (error) {
-      if (error instanceof IdempotencyKeyInvalidError) return reject('keyInvalid', error.message);
+      if (error instanceof IdempotencyKeyInvalidError) return reject('key_missing', 'keyInvalid', error.message);
       throw error;
     }
     if (key === undefined) {
       if (!required) return { decision: { action: 'bypass' } };
       return reject(
+        'key_missing',
         'keyMissing',
         `${http.method} requests here need an ${IDEMPOTENCY_KEY_HEADER} header, e.g. ${IDEMPOTENCY_KEY_HEADER}: "<a new UUID per operation>"`,
       );
@@ -136,11 +150,10 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
       return { decision: await claimRequest(resolved, identity, context, scope) };
     } catch (error) {
       const mapped = httpProblemFor(error);
-      if (!mapped) throw error;
-      if (mapped.kind === 'storeUnavailable') {
-        resolved.logger.error('retry-safe: idempotency store failed before the handler ran; answered 503', { error });
-      }
-      return reject(mapped.kind, mapped.detail, mapped.headers);
+      const outcome = outcomeOfError(error);
+      if (!mapped || !outcome) throw error;
+      // The engine logged a store failure or a payload mismatch, by record id.
+      return reject(outcome, mapped.kind, mapped.detail, mapped.headers);
     }
   }
 

@@ -10,6 +10,9 @@ import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } fro
 import { createLocalTable } from '../support/local-table.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
+/** How long to wait for a background call to reach a point: generous, as a shared CI machine may be slow. */
+const WAIT = { timeout: 10_000 };
+
 type Order = { orderId: string; amount: number };
 
 /** Wraps a store so each test can count the claims that reach it. */
@@ -86,7 +89,7 @@ describe('the opt-in cache of completed records, against DynamoDB Local', () => 
       { store, key: (e) => e.orderId, cache: new RecordCache({ maxEntries: 10 }) },
     );
     const running = handler({ orderId: 'o3', amount: 1 }, context);
-    await vi.waitFor(() => expect(runs).toBe(1));
+    await vi.waitFor(() => expect(runs).toBe(1), WAIT);
     await expect(handler({ orderId: 'o3', amount: 1 }, context)).rejects.toThrow(/in progress/);
     await expect(handler({ orderId: 'o3', amount: 1 }, context)).rejects.toThrow(/in progress/);
     expect(store.claims).toBe(3);

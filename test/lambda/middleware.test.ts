@@ -13,6 +13,9 @@ import { recordId } from '../../lambda/core/engine.js';
 import { createLocalTable, type LocalTable } from '../support/local-table.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
+/** How long to wait for a background call to reach a point: generous, as a shared CI machine may be slow. */
+const WAIT = { timeout: 10_000 };
+
 type OrderEvent = { body: string; parsed?: { orderKey: string; amount: number } };
 
 let table: LocalTable;
@@ -95,7 +98,7 @@ describe('idempotency() with Middy', () => {
     const { wrapped } = orderHandler('middy-dup', () => new Promise((resolve) => (finish = () => resolve('done'))));
     const key = randomUUID();
     const first = wrapped(orderEvent(key), lambdaContext());
-    await vi.waitFor(async () => expect(await table.getItem(recordId('middy-dup', key))).toBeDefined());
+    await vi.waitFor(async () => expect(await table.getItem(recordId('middy-dup', key))).toBeDefined(), WAIT);
     const running = await table.getItem(recordId('middy-dup', key));
 
     await expect(wrapped(orderEvent(key), lambdaContext())).rejects.toBeInstanceOf(IdempotencyInProgressError);

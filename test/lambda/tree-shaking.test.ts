@@ -40,6 +40,7 @@ describe('a handler that uses only the idempotency() middleware', () => {
     expect(kept.filter((module) => module.startsWith('lambda/http/'))).toEqual([]);
     expect(kept.filter((module) => module.startsWith('lambda/steps/'))).toEqual([]);
     expect(kept).not.toContain('lambda/core/cache.ts');
+    expect(kept.filter((module) => module.startsWith('lambda/ops/'))).toEqual([]);
   });
 });
 

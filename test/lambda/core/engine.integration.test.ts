@@ -12,6 +12,9 @@ import { hashCanonical } from '../../../lambda/core/hash.js';
 import { createLocalTable, type LocalTable } from '../../support/local-table.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
 
+/** How long to wait for a background call to reach a point: generous, as a shared CI machine may be slow. */
+const WAIT = { timeout: 10_000 };
+
 type Payment = { key: string; amountCents: number };
 
 let table: LocalTable;
@@ -203,7 +206,7 @@ describe('against DynamoDB Local', () => {
     const { handler, runs } = paymentHandler({ delayMs: 300 });
     const key = randomUUID();
     const first = handler({ key, amountCents: 500 }, lambdaContext());
-    await vi.waitFor(async () => expect(await table.getItem(idOf(key))).toBeDefined());
+    await vi.waitFor(async () => expect(await table.getItem(idOf(key))).toBeDefined(), WAIT);
     const running = await table.getItem(idOf(key));
 
     const duplicate = await handler({ key, amountCents: 500 }, lambdaContext()).catch((e: unknown) => e);
@@ -324,7 +327,8 @@ describe('crashes, leases and expiry against DynamoDB Local', () => {
 
     expect(logger.warnings).toHaveLength(1);
     const replay = await decide(options, { k: key }, lambdaContext());
-    expect(replay).toEqual({ action: 'replay', result: 'fresh result' });
+    expect(replay).toEqual({ action: 'replay', result: 'fresh result', from: 'table' });
+    expect(await complete(stale.execution, 'stale again')).toBe(false);
   });
 
   it('counts a completed record past its expiration as absent even though TTL has not deleted it', async () => {

@@ -17,6 +17,9 @@ import {
   type Reply,
 } from './order-world.js';
 
+/** How long to wait for a background call to reach a point: generous, as a shared CI machine may be slow. */
+const WAIT = { timeout: 10_000 };
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -76,7 +79,7 @@ async function crashFirstAttempt(point: CrashPoint) {
   vi.useFakeTimers({ toFake: ['Date'] });
   const start = Date.now();
   void world.post(key, ORDER);
-  await vi.waitFor(() => expect(world.crashes()).toBe(1));
+  await vi.waitFor(() => expect(world.crashes()).toBe(1), WAIT);
   vi.setSystemTime(start + LEASE_LAPSED_MS);
   return { world, key };
 }
@@ -193,7 +196,7 @@ describe('POST /orders when a side effect fails', () => {
     world.faults.push({ matches: completionWrite(world.idempotencyTableName), when: 'before', action: 'crash' });
     vi.useFakeTimers({ toFake: ['Date'] });
     void world.post(key, declined);
-    await vi.waitFor(() => expect(world.crashes()).toBe(1));
+    await vi.waitFor(() => expect(world.crashes()).toBe(1), WAIT);
     vi.setSystemTime(Date.now() + LEASE_LAPSED_MS);
 
     const retry = await world.post(key, declined);

@@ -18,6 +18,9 @@ import { createLocalTable, type LocalTable } from '../../support/local-table.js'
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
 import { CrashingStore, FakeProvider, never } from './crashing-store.js';
 
+/** How long to wait for a background call to reach a point: generous, as a shared CI machine may be slow. */
+const WAIT = { timeout: 10_000 };
+
 type Order = { orderId: string; amountCents: number };
 type Point = 'afterCharge' | 'afterEmail';
 
@@ -72,8 +75,9 @@ async function crashAfterChargeRecorded(world: ReturnType<typeof orderWorld>, or
   vi.useFakeTimers({ toFake: ['Date'] });
   const start = Date.now();
   void world.handler(order, shortContext());
-  await vi.waitFor(async () =>
-    expect(await table.getItem(stepRecordId(world.parentId(order.orderId), 'charge'))).toBeDefined(),
+  await vi.waitFor(
+    async () => expect(await table.getItem(stepRecordId(world.parentId(order.orderId), 'charge'))).toBeDefined(),
+    WAIT,
   );
   vi.setSystemTime(start + LEASE_LAPSED_MS);
 }
@@ -86,7 +90,7 @@ async function crashFirstRun(store: CrashingStore, firstRun: () => Promise<unkno
   vi.useFakeTimers({ toFake: ['Date'] });
   const start = Date.now();
   void firstRun();
-  await vi.waitFor(() => expect(store.crashed).toBe(1));
+  await vi.waitFor(() => expect(store.crashed).toBe(1), WAIT);
   return () => vi.setSystemTime(start + LEASE_LAPSED_MS);
 }
 
@@ -171,7 +175,7 @@ describe('step() under makeIdempotent, against DynamoDB Local', () => {
     const start = Date.now();
 
     const slow = handler({}, shortContext());
-    await vi.waitFor(() => expect(attempt).toBe(1));
+    await vi.waitFor(() => expect(attempt).toBe(1), WAIT);
     vi.setSystemTime(start + LEASE_LAPSED_MS);
     const takeover = await handler({}, shortContext());
     releaseSlow();
