@@ -12,13 +12,8 @@ export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.
 export { RecordCache, type RecordCacheOptions } from './core/cache.js';
 export type { IdempotencyOptions, IdempotencyLogger } from './core/options.js';
 export type { IdempotencyOutcome, OutcomeListener, OutcomeName } from './core/outcome.js';
-export {
-  emfMetrics,
-  OUTCOME_METRICS,
-  DURATION_METRIC,
-  OPERATION_DIMENSION,
-  type EmfMetricsOptions,
-} from './ops/emf-metrics.js';
+export { emfMetrics, type EmfMetricsOptions } from './ops/emf-metrics.js';
+export { OUTCOME_METRICS, DURATION_METRIC, OPERATION_DIMENSION } from './ops/metric-names.js';
 export type {
   IdempotencyStore,
   IdempotencyRecord,

@@ -1,22 +1,5 @@
-import type { IdempotencyOutcome, OutcomeListener, OutcomeName } from '../core/outcome.js';
-
-/** The CloudWatch metric each outcome counts into (and the alarms read): one name, one place. */
-export const OUTCOME_METRICS: Readonly<Record<OutcomeName, string>> = {
-  executed: 'Executed',
-  replayed: 'Replayed',
-  in_progress: 'InProgress',
-  mismatch: 'Mismatch',
-  released: 'Released',
-  completion_lost: 'CompletionLost',
-  store_error: 'StoreError',
-  key_missing: 'KeyMissing',
-};
-
-/** The metric of every call's duration, in milliseconds. */
-export const DURATION_METRIC = 'Duration';
-
-/** The dimension that names the operation (`options.name`) on every metric. */
-export const OPERATION_DIMENSION = 'Operation';
+import type { IdempotencyOutcome, OutcomeListener } from '../core/outcome.js';
+import { DURATION_METRIC, OPERATION_DIMENSION, OUTCOME_METRICS } from './metric-names.js';
 
 /** Options for {@link emfMetrics}. */
 export interface EmfMetricsOptions {
