@@ -1,11 +1,14 @@
-import type { Context } from 'aws-lambda';
 import { complete, decide, release } from './core/engine.js';
+import type { LambdaContext } from './core/lambda-types.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
 import { callStart, outcomeOfError, reportOutcome } from './core/outcome.js';
 import { runWithin } from './steps/scope.js';
 
-/** A plain async Lambda handler. */
-export type AsyncHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult> | TResult;
+/** A plain async Lambda handler; `TContext` is whatever context type it declares (e.g. `Context` from `aws-lambda`). */
+export type AsyncHandler<TEvent, TResult, TContext extends LambdaContext = LambdaContext> = (
+  event: TEvent,
+  context: TContext,
+) => Promise<TResult> | TResult;
 
 /**
  * Wraps a plain handler (no Middy) so it runs once per idempotency key and replays its
@@ -17,12 +20,12 @@ export type AsyncHandler<TEvent, TResult> = (event: TEvent, context: Context) =>
  *   key: (event) => event.orderId,
  * });
  */
-export function makeIdempotent<TEvent, TResult>(
-  handler: AsyncHandler<TEvent, TResult>,
+export function makeIdempotent<TEvent, TResult, TContext extends LambdaContext = LambdaContext>(
+  handler: AsyncHandler<TEvent, TResult, TContext>,
   options: IdempotencyOptions<TEvent>,
-): (event: TEvent, context: Context) => Promise<TResult> {
+): (event: TEvent, context: TContext) => Promise<TResult> {
   const resolved = resolveOptions(options);
-  return async function idempotentHandler(event: TEvent, context: Context): Promise<TResult> {
+  return async function idempotentHandler(event: TEvent, context: TContext): Promise<TResult> {
     const startedAt = callStart(resolved);
     const functionName = context?.functionName;
     let decision;

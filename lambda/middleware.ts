@@ -1,8 +1,7 @@
-import type { MiddlewareObj, Request } from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { attachRun, endRun, runOf } from './core/context-run.js';
 import { complete, decide, release, type Execution, type HandlerRun } from './core/engine.js';
 import { IdempotencyError } from './core/errors.js';
+import type { LambdaContext, MiddyMiddleware, MiddyRequest as Request } from './core/lambda-types.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
 import { callStart, outcomeOfError, reportOutcome, type OutcomeName, type OutcomeOptions } from './core/outcome.js';
 
@@ -26,10 +25,10 @@ type RequestWithClaim = Request & { [CLAIMED_CONTEXT]?: object; [STARTED_AT]?: n
  */
 export function idempotency<TEvent = unknown, TResult = unknown>(
   options: IdempotencyOptions<TEvent>,
-): MiddlewareObj<TEvent, TResult, Error, Context> {
+): MiddyMiddleware<TEvent, TResult, Error, LambdaContext> {
   const resolved = resolveOptions(options);
 
-  const idempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+  const idempotencyBefore = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     assertNoRun(request);
     markStart(request, resolved);
     let decision;
@@ -48,12 +47,12 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
     }
   };
 
-  const idempotencyAfter = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+  const idempotencyAfter = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request);
     if (execution) await completeRequest(request, resolved, execution, request.response);
   };
 
-  const idempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+  const idempotencyOnError = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request);
     if (execution) await releaseIfSettled(request, execution, resolved);
   };
@@ -114,7 +113,7 @@ export function reportRequestOutcome(
 ): void {
   if (!options.onOutcome) return;
   const startedAt = (request as RequestWithClaim)[STARTED_AT] ?? performance.now();
-  reportOutcome(options, (request.context as Partial<Context> | undefined)?.functionName, startedAt, outcome, replayedFrom);
+  reportOutcome(options, (request.context as Partial<LambdaContext> | undefined)?.functionName, startedAt, outcome, replayedFrom);
 }
 
 /** Reports the outcome an error thrown before the handler stands for, if it stands for one. */
@@ -126,7 +125,7 @@ export function reportErrorOutcome(request: Request, options: OutcomeOptions, er
 function mayStillRun(request: Request): boolean {
   const cause = (request.error as { cause?: { package?: unknown } } | undefined)?.cause;
   if (cause?.package === '@middy/core') return true;
-  const remaining = (request.context as Partial<Context> | undefined)?.getRemainingTimeInMillis?.();
+  const remaining = (request.context as Partial<LambdaContext> | undefined)?.getRemainingTimeInMillis?.();
   return typeof remaining === 'number' && remaining <= EARLY_TIMEOUT_WINDOW_MS;
 }
 

@@ -1,4 +1,4 @@
-import type { Context } from 'aws-lambda';
+import type { LambdaContext as Context } from './lambda-types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   IdempotencyError,

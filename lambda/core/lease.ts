@@ -1,4 +1,4 @@
-import type { Context } from 'aws-lambda';
+import type { LambdaContext as Context } from './lambda-types.js';
 
 /** Added to the Lambda's remaining time, so a claim outlives its invocation by clock skew and I/O. */
 export const LEASE_MARGIN_MS = 3_000;

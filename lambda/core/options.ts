@@ -1,4 +1,4 @@
-import type { Context } from 'aws-lambda';
+import type { LambdaContext as Context } from './lambda-types.js';
 import type { RecordCache } from './cache.js';
 import { IdempotencyError } from './errors.js';
 import { jsonConsoleLogger } from './json-logger.js';

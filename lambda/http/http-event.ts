@@ -1,13 +1,12 @@
-import type {
-  ALBEvent,
-  APIGatewayProxyEvent,
-  APIGatewayProxyEventV2,
-  LambdaFunctionURLEvent,
-} from 'aws-lambda';
 import { IdempotencyError } from '../core/errors.js';
+import type { HttpEventV1, HttpEventV2 } from '../core/lambda-types.js';
 
-/** The HTTP events `httpIdempotency()` understands. */
-export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent | ALBEvent;
+/**
+ * The HTTP events `httpIdempotency()` understands: API Gateway REST and HTTP API, Function URL
+ * and ALB events (`APIGatewayProxyEvent`, `APIGatewayProxyEventV2`, `LambdaFunctionURLEvent`,
+ * `ALBEvent` from `aws-lambda` are all assignable to it).
+ */
+export type HttpEvent = HttpEventV1 | HttpEventV2;
 
 /** Which service sent the event, which decides where its fields live. */
 export type HttpEventKind = 'rest-v1' | 'http-v2' | 'function-url' | 'alb';

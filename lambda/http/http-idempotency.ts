@@ -1,6 +1,5 @@
-import type { MiddlewareObj, Request } from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { claimRequest, type Decision } from '../core/engine.js';
+import type { LambdaContext, MiddyMiddleware, MiddyRequest as Request } from '../core/lambda-types.js';
 import { outcomeOfError, type OutcomeName } from '../core/outcome.js';
 import { resolveOptions, type IdempotencyLogger, type IdempotencyOptions } from '../core/options.js';
 import {
@@ -74,14 +73,14 @@ export const DEFAULT_IDEMPOTENT_METHODS: readonly string[] = ['POST', 'PATCH'];
  */
 export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = unknown>(
   options: HttpIdempotencyOptions<TEvent>,
-): MiddlewareObj<TEvent, TResult, Error, Context> {
+): MiddyMiddleware<TEvent, TResult, Error, LambdaContext> {
   const resolved = resolveOptions<TEvent>({ ...options, key: undefined, fingerprint: undefined, required: true });
   const methods = resolveMethods(options.methods);
   const scopeOf = options.scope ?? warnIfUnscoped(defaultScope, resolved.logger);
   const required = options.required ?? true;
   const cacheServerErrors = options.cacheServerErrors ?? false;
 
-  const httpIdempotencyBefore = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+  const httpIdempotencyBefore = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     assertNoRun(request as Request);
     const http = readHttpEvent(request.event);
     // Other methods run as they are; their steps, like those of a request without a key, run without records.
@@ -99,7 +98,7 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     }
   };
 
-  const httpIdempotencyAfter = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+  const httpIdempotencyAfter = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request as Request);
     if (!execution) return;
     const kind = httpEventKind(request.event) ?? 'rest-v1';
@@ -111,7 +110,7 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
     }
   };
 
-  const httpIdempotencyOnError = async (request: Request<TEvent, TResult, Error, Context>): Promise<void> => {
+  const httpIdempotencyOnError = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request as Request);
     if (execution) await releaseIfSettled(request as Request, execution, resolved);
   };
@@ -120,7 +119,7 @@ export function httpIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = 
   async function claimFor(
     http: HttpRequestView,
     event: TEvent,
-    context: Context,
+    context: LambdaContext,
   ): Promise<{ decision: Decision } | { response: HttpResponse; outcome: OutcomeName }> {
     const reject = (outcome: OutcomeName, kind: ProblemKind, detail: string, headers?: Record<string, string>) => ({
       response: problemResponse(problem(kind, detail), http.kind, http.multiValueResponse, headers),
