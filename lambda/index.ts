@@ -6,6 +6,7 @@ export { idempotency } from './middleware.js';
 export { makeIdempotent, type AsyncHandler } from './make-idempotent.js';
 export { httpIdempotency, type HttpIdempotencyOptions } from './http/http-idempotency.js';
 export type { HttpEvent } from './http/http-event.js';
+export type { LambdaContext, MiddyMiddleware, MiddyRequest, HttpEventV1, HttpEventV2 } from './core/lambda-types.js';
 export type { HttpResponse } from './http/http-response.js';
 export type { Problem } from './http/problem.js';
 export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.js';

@@ -3,7 +3,8 @@
 
 /** Base class of every error retry-safe throws; `instanceof IdempotencyError` catches them all. */
 export class IdempotencyError extends Error {
-  constructor(message?: string, options?: ErrorOptions) {
+  // `{ cause }` rather than the global `ErrorOptions`, which needs `lib` ES2022: CDK apps made before 2025 compile with ES2020.
+  constructor(message?: string, options?: { cause?: unknown }) {
     super(message, options);
     // Subclasses of your own without a literal `name` keep their class name, as errors do.
     this.name = new.target === IdempotencyError ? 'IdempotencyError' : new.target.name;
@@ -44,7 +45,7 @@ export class IdempotencyKeyMissingError extends IdempotencyError {
 export class IdempotencyKeyInvalidError extends IdempotencyError {
   override readonly name = 'IdempotencyKeyInvalidError';
 
-  constructor(reason: string, options?: ErrorOptions) {
+  constructor(reason: string, options?: { cause?: unknown }) {
     super(`invalid idempotency key: ${reason}`, options);
   }
 }
@@ -66,7 +67,7 @@ export class IdempotencyStoreError extends IdempotencyError {
   /** The store operation that failed, e.g. `claim`, `step read`. */
   readonly operation: string;
 
-  constructor(operation: string, options?: ErrorOptions) {
+  constructor(operation: string, options?: { cause?: unknown }) {
     const cause = options?.cause;
     const notRun = WORK_NOT_RUN[operation];
     super(
