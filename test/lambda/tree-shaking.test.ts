@@ -44,6 +44,17 @@ describe('a handler that uses only the idempotency() middleware', () => {
   });
 });
 
+describe('a Lambda bundle of a handler that uses only the middleware', () => {
+  it('contains no CDK code: neither aws-cdk-lib, constructs nor the retry-safe/cdk constructs', async () => {
+    const result = await bundle('bench/entries/retry-safe.ts');
+    const inputs = Object.keys(result.metafile.inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
+
+    expect(inputs).toContain('lambda/middleware.ts');
+    expect(inputs.filter((input) => /node_modules\/(aws-cdk-lib|constructs)\//.test(input))).toEqual([]);
+    expect(inputs.filter((input) => input.startsWith('lib/'))).toEqual([]);
+  });
+});
+
 describe('errors in a minified bundle', () => {
   it('keep their class names, which minification would otherwise rename', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'retry-safe-names-'));

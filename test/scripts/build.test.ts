@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { packageEntries } from '../../scripts/build.js';
+
+describe('the package entries in package.json', () => {
+  it('each map a subpath to dist/ with its source present and a node10 types mapping', () => {
+    const entries = packageEntries();
+
+    expect(entries.map((entry) => entry.subpath)).toEqual(['.', './cdk']);
+    expect(entries.map((entry) => entry.source)).toEqual(['lambda/index.ts', 'lib/index.ts']);
+  });
+});
