@@ -63,15 +63,16 @@ export interface HttpEventV2 {
 
 /**
  * The request Middy hands each middleware hook: the fields of `Request` from `@middy/core`
- * that retry-safe's hooks read and write.
+ * (6.x and 7.x) that retry-safe's hooks read and write.
  */
 export interface MiddyRequest<TEvent = unknown, TResult = unknown, TError = Error, TContext extends LambdaContext = LambdaContext> {
   event: TEvent;
   context: TContext;
-  response: TResult | null;
+  /** `undefined` before the handler ran, in Middy 7. */
+  response: TResult | null | undefined;
   /** Set in `before` to answer without running the handler (Middy 6+). */
   earlyResponse?: TResult | null | undefined;
-  error: TError | null;
+  error: TError | null | undefined;
 }
 
 /**
