@@ -9,6 +9,17 @@ export type { HttpEvent } from './http/http-event.js';
 export type { LambdaContext, MiddyMiddleware, MiddyRequest, HttpEventV1, HttpEventV2 } from './core/lambda-types.js';
 export type { HttpResponse } from './http/http-response.js';
 export type { Problem } from './http/problem.js';
+export {
+  webhookIdempotency,
+  DEFAULT_WEBHOOK_TTL_SECONDS,
+  type WebhookIdempotencyOptions,
+} from './webhooks/webhook-idempotency.js';
+export { standardWebhooks, type StandardWebhooksOptions } from './webhooks/standard-webhooks.js';
+export { githubWebhooks, type GitHubWebhooksOptions } from './webhooks/github-webhooks.js';
+export { stripeWebhooks, type StripeWebhooksOptions } from './webhooks/stripe-webhooks.js';
+export type { WebhookVerifier, HeaderLookup } from './webhooks/webhook-verifier.js';
+export type { WebhookSecret } from './webhooks/secrets.js';
+export { WebhookVerificationError } from './webhooks/errors.js';
 export { DynamoDBStore, type DynamoDBStoreOptions } from './core/dynamodb-store.js';
 export { RecordCache, type RecordCacheOptions } from './core/cache.js';
 export type { IdempotencyOptions, IdempotencyLogger } from './core/options.js';

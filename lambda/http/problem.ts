@@ -18,7 +18,8 @@ export interface Problem {
   readonly detail: string;
 }
 
-const TYPE_PREFIX = 'tag:retry-safe,2026:problem:';
+/** What every problem `type` this package makes starts with; a kind's slug follows. */
+export const PROBLEM_TYPE_PREFIX = 'tag:retry-safe,2026:problem:';
 
 /** The kinds of problem the HTTP layer reports, each with its status and title. */
 export const PROBLEM_KINDS = {
@@ -39,7 +40,7 @@ export type ProblemKind = keyof typeof PROBLEM_KINDS;
 
 /** The `type` URI of a problem kind, e.g. `tag:retry-safe,2026:problem:idempotency-key-missing`. */
 export function problemType(kind: ProblemKind): string {
-  return TYPE_PREFIX + PROBLEM_KINDS[kind].slug;
+  return PROBLEM_TYPE_PREFIX + PROBLEM_KINDS[kind].slug;
 }
 
 /** Builds the problem document for a kind, with this occurrence's detail. */
