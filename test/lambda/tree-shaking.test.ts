@@ -39,6 +39,7 @@ describe('a handler that uses only the idempotency() middleware', () => {
     expect(kept).toContain('lambda/core/engine.ts');
     expect(kept.filter((module) => module.startsWith('lambda/http/'))).toEqual([]);
     expect(kept.filter((module) => module.startsWith('lambda/steps/'))).toEqual([]);
+    expect(kept.filter((module) => module.startsWith('lambda/webhooks/'))).toEqual([]);
     expect(kept).not.toContain('lambda/core/cache.ts');
     expect(kept.filter((module) => module.startsWith('lambda/ops/'))).toEqual([]);
   });
@@ -52,6 +53,28 @@ describe('a Lambda bundle of a handler that uses only the middleware', () => {
     expect(inputs).toContain('lambda/middleware.ts');
     expect(inputs.filter((input) => /node_modules\/(aws-cdk-lib|constructs)\//.test(input))).toEqual([]);
     expect(inputs.filter((input) => input.startsWith('lib/'))).toEqual([]);
+  });
+});
+
+describe('a webhook receiver', () => {
+  it('bundles the one preset it uses, and none of the Middy middlewares', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'retry-safe-webhook-'));
+    const entry = join(dir, 'receiver.ts');
+    await writeFile(
+      entry,
+      `import { DynamoDBStore, githubWebhooks, webhookIdempotency } from ${JSON.stringify(join(ROOT, 'lambda/index.ts'))};\n` +
+        "export const handler = webhookIdempotency(async () => ({ statusCode: 204 }), { store: new DynamoDBStore(), name: 'hooks', verify: githubWebhooks({ secret: 's' }) });\n",
+    );
+    const result = await bundle(relative(ROOT, entry));
+    await rm(dir, { recursive: true, force: true });
+    const kept = Object.keys(Object.values(result.metafile.outputs)[0].inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
+
+    expect(kept).toContain('lambda/webhooks/github-webhooks.ts');
+    expect(kept).not.toContain('lambda/webhooks/standard-webhooks.ts');
+    expect(kept).not.toContain('lambda/webhooks/stripe-webhooks.ts');
+    expect(kept).not.toContain('lambda/middleware.ts');
+    expect(kept).not.toContain('lambda/http/http-idempotency.ts');
+    expect(kept.some((input) => input.includes('@middy'))).toBe(false);
   });
 });
 
