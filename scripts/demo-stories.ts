@@ -2,7 +2,8 @@
  * The stories of the essay, played against a running example API: what retry-safe promises,
  * checked over real HTTP. Used by `npm run demo` and by the end-to-end test.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { LOCAL_WEBHOOK_SECRET, WEBHOOK_PATH } from './local-api.js';
 
 /** One checked step of a story. */
 export interface StoryOutcome {
@@ -49,8 +50,34 @@ function orderId(reply: Reply): string | undefined {
   }
 }
 
-/** Plays every story once, with fresh keys, and reports each step. Never throws for a wrong answer. */
-export async function playStories(baseUrl: string): Promise<StoryOutcome[]> {
+/** Sends a Standard Webhooks delivery, signed with `secret` and stamped `timestamp` (Unix seconds). */
+async function deliver(baseUrl: string, secret: string, delivery: { id: string; body: string; timestamp: number }): Promise<Reply> {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const signature = createHmac('sha256', key).update(`${delivery.id}.${delivery.timestamp}.${delivery.body}`).digest('base64');
+  const response = await fetch(new URL(WEBHOOK_PATH, baseUrl), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': delivery.id,
+      'webhook-timestamp': String(delivery.timestamp),
+      'webhook-signature': `v1,${signature}`,
+    },
+    body: delivery.body,
+  });
+  return {
+    status: response.status,
+    replayed: response.headers.get('idempotent-replayed') === 'true',
+    retryAfter: response.headers.get('retry-after'),
+    contentType: response.headers.get('content-type') ?? '',
+    body: await response.text(),
+  };
+}
+
+/**
+ * Plays every story once, with fresh keys, and reports each step. Never throws for a wrong answer.
+ * `webhookSecret` is the signing secret of the API's webhook receiver.
+ */
+export async function playStories(baseUrl: string, webhookSecret = LOCAL_WEBHOOK_SECRET): Promise<StoryOutcome[]> {
   const outcomes: StoryOutcome[] = [];
   const check = (story: string, request: string, expected: string, got: string, ok: boolean) =>
     outcomes.push({ story, request, expected, got, ok });
@@ -127,6 +154,23 @@ export async function playStories(baseUrl: string): Promise<StoryOutcome[]> {
     body: JSON.stringify({ amount: 4000, currency: 'EUR', sku: 'limited-print', quantity: 4 }),
   });
   check('sold out', 'POST /orders (4 of a 3-unit product)', '409 out-of-stock', `${describe(soldOut)} ${problemSlug(soldOut)}`, soldOut.status === 409 && problemSlug(soldOut) === 'out-of-stock');
+
+  // 7. A payment provider delivers a webhook three times (its retries carry new timestamps and signatures).
+  const delivery = { id: `msg_${randomUUID()}`, body: JSON.stringify({ type: 'payment.succeeded', data: { amount: 1250 } }) };
+  const now = () => Math.floor(Date.now() / 1000);
+  const deliveries: Reply[] = [];
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const reply = await deliver(baseUrl, webhookSecret, { ...delivery, timestamp: now() });
+    deliveries.push(reply);
+    const expected = attempt === 1 ? '200' : '200 replayed, same bytes';
+    const ok = attempt === 1 ? reply.status === 200 && !reply.replayed : reply.status === 200 && reply.replayed && reply.body === deliveries[0].body;
+    check('webhook delivered 3 times', `POST ${WEBHOOK_PATH} (delivery ${attempt}/3)`, expected, `${describe(reply)} ${reply.body}`, ok);
+  }
+  const forgedSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const forged = await deliver(baseUrl, forgedSecret, { id: `msg_${randomUUID()}`, body: delivery.body, timestamp: now() });
+  check('forged webhook', `POST ${WEBHOOK_PATH} (wrong secret)`, '401 problem+json', `${describe(forged)} ${problemSlug(forged)}`, forged.status === 401 && problemSlug(forged) === 'webhook-signature-invalid');
+  const stale = await deliver(baseUrl, webhookSecret, { id: `msg_${randomUUID()}`, body: delivery.body, timestamp: now() - 600 });
+  check('stale webhook', `POST ${WEBHOOK_PATH} (signed 10 min ago)`, '401 problem+json', `${describe(stale)} ${problemSlug(stale)}`, stale.status === 401 && problemSlug(stale) === 'webhook-signature-invalid');
 
   return outcomes;
 }

@@ -24,7 +24,7 @@ async function main(): Promise<number> {
   }
   try {
     console.log(`Playing the stories against ${baseUrl}\n`);
-    const outcomes = await playStories(baseUrl);
+    const outcomes = await playStories(baseUrl, api?.webhookSecret ?? process.env.WEBHOOK_SECRET);
     console.log(formatOutcomes(outcomes));
     const wrong = outcomes.filter((o) => !o.ok).length;
     console.log(wrong === 0 ? `\nAll ${outcomes.length} outcomes as promised.` : `\n${wrong} outcome(s) wrong.`);

@@ -1,7 +1,8 @@
 /**
  * The example API, locally: DynamoDB Local plus an HTTP server that turns each request into an
  * API Gateway HTTP API (v2) event for the very handler the CDK stack deploys
- * (`lambda/example/orders.ts`). Shared by `npm start`, `npm run demo` and the end-to-end test.
+ * (`lambda/example/orders.ts`), and `POST /webhooks/payments` to the example's webhook receiver
+ * (`lambda/example/payment-webhooks.ts`). Shared by `npm start`, `npm run demo` and the end-to-end test.
  */
 import { createServer, type Server } from 'node:http';
 import { createIdempotencyTable, createOrdersTable, localClient, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local.js';
@@ -25,6 +26,11 @@ export interface LocalApiOptions {
   readonly functionName?: string;
   /** The function timeout the context counts down from, in ms. @default 30000 */
   readonly timeoutMs?: number;
+  /**
+   * The webhook receiver's signing secret (`whsec_…`).
+   * @default - `WEBHOOK_SECRET` from the environment, else {@link LOCAL_WEBHOOK_SECRET}
+   */
+  readonly webhookSecret?: string;
   /** Where handler failures are reported. @default - `console.error` */
   readonly onHandlerError?: (error: unknown) => void;
 }
@@ -39,9 +45,21 @@ export interface LocalApi {
   readonly ownsDynamoDB: boolean;
   readonly idempotencyTableName: string;
   readonly ordersTableName: string;
+  /** The signing secret `POST /webhooks/payments` verifies deliveries with. */
+  readonly webhookSecret: string;
   /** Stops the server and, if it started one, DynamoDB Local; restores the environment. */
   close(): Promise<void>;
 }
+
+/**
+ * The local webhook receiver's signing secret when none is given: a fixed, public value, so
+ * `npm run demo --url …` can sign for a running `npm start`. Deployed, the secret lives in
+ * Secrets Manager.
+ */
+export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from('retry-safe local demo secret, not for prod').toString('base64')}`;
+
+/** The path of the example's webhook receiver. */
+export const WEBHOOK_PATH = '/webhooks/payments';
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -59,7 +77,9 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   const timeoutMs = options.timeoutMs ?? 30_000;
   const onHandlerError = options.onHandlerError ?? ((error) => console.error('handler failed:', error));
 
+  const webhookSecret = options.webhookSecret ?? process.env.WEBHOOK_SECRET ?? LOCAL_WEBHOOK_SECRET;
   let handler: Handler | undefined;
+  let webhookHandler: Handler | undefined;
   const server = createServer((request, response) => {
     void serve(request, response).catch((error) => {
       onHandlerError(error);
@@ -72,12 +92,14 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Entity Too Large"}');
       return;
     }
-    if (!handler) {
+    if (!handler || !webhookHandler) {
       response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"message":"Starting"}');
       return;
     }
     const event = toHttpApiEvent(request, body);
-    const invocation = handler(event, lambdaContext(functionName, event.requestContext.requestId, timeoutMs));
+    // API Gateway routes by path: the webhook route goes to its own function, as the CDK stack deploys it.
+    const target = event.rawPath === WEBHOOK_PATH ? webhookHandler : handler;
+    const invocation = target(event, lambdaContext(functionName, event.requestContext.requestId, timeoutMs));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
       timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
@@ -112,7 +134,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     await createOrdersTable(client, ordersTableName);
     client.destroy();
 
-    const configuration = JSON.stringify([endpoint, idempotencyTableName, ordersTableName]);
+    const configuration = JSON.stringify([endpoint, idempotencyTableName, ordersTableName, webhookSecret]);
     if (loadedFor !== undefined && loadedFor !== configuration) {
       throw new Error('the example handler is already loaded in this process for other tables; start one local API per process');
     }
@@ -124,6 +146,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       // DynamoDB Local accepts any credentials; these keep the SDK from looking for real ones.
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      WEBHOOK_SECRET: webhookSecret,
     };
     for (const [name, value] of Object.entries(environment)) {
       const previous = process.env[name];
@@ -134,8 +157,10 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       });
     }
     const module = await import('../lambda/example/orders.js');
+    const webhooks = await import('../lambda/example/payment-webhooks.js');
     loadedFor = configuration;
     handler = module.handler as unknown as Handler;
+    webhookHandler = webhooks.handler as unknown as Handler;
     return {
       url: `http://${host}:${port}`,
       port,
@@ -143,6 +168,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       ownsDynamoDB: dynamo !== undefined,
       idempotencyTableName,
       ordersTableName,
+      webhookSecret,
       close,
     };
   } catch (error) {

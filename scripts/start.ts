@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   console.log(`retry-safe example API listening on ${api.url}
   POST ${api.url}/orders        Idempotency-Key header required
   GET  ${api.url}/orders/{id}
+  POST ${api.url}/webhooks/payments  Standard Webhooks deliveries (secret from WEBHOOK_SECRET, else the demo's)
 DynamoDB Local: ${api.dynamoDBEndpoint} ${storage}
 Press Ctrl-C to stop.`);
 
