@@ -6,6 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { IdempotencyTable } from './idempotency-table.js';
 import { IdempotentFunction } from './idempotent-function.js';
@@ -13,12 +14,17 @@ import { IdempotentFunction } from './idempotent-function.js';
 /** The example handler: `POST /orders` and `GET /orders/{id}`, wrapped with the HTTP middleware. */
 export const ORDERS_HANDLER_ENTRY = fileURLToPath(new URL('../lambda/example/orders.ts', import.meta.url));
 
+/** The example webhook receiver: `POST /webhooks/payments`, wrapped with `webhookIdempotency()`. */
+export const PAYMENT_WEBHOOKS_HANDLER_ENTRY = fileURLToPath(new URL('../lambda/example/payment-webhooks.ts', import.meta.url));
+
 /** The actions the example handler performs on its orders table (no scans, queries or deletes). */
 export const ORDERS_TABLE_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
  * The deployable example: an HTTP API whose `POST /orders` is made safe to retry with an
- * `Idempotency-Key` header, backed by an `IdempotencyTable` and an orders table.
+ * `Idempotency-Key` header, backed by an `IdempotencyTable` and an orders table, and whose
+ * `POST /webhooks/payments` receives Standard Webhooks deliveries, verified with a signing
+ * secret kept in Secrets Manager and run once per delivery id.
  *
  * Both tables are destroyed with the stack because an example is deployed to be tried and torn
  * down; a production stack keeps `IdempotencyTable`'s defaults (retained, deletion-protected).
@@ -62,6 +68,39 @@ export class ExampleStack extends Stack {
     });
     ordersTable.grant(ordersFunction, ...ORDERS_TABLE_ACTIONS);
 
+    // The provider issues the signing secret; after deploying, replace the generated value with
+    // it (`whsec_…`). Generated letters and digits are valid base64, so the receiver starts either way.
+    const webhookSecret = new secretsmanager.Secret(this, 'PaymentWebhookSecret', {
+      description: 'retry-safe example: the payment provider\'s webhook signing secret (whsec_...)',
+      generateSecretString: { excludePunctuation: true, passwordLength: 32 },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(webhookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A webhook signing secret is issued and rotated by the provider, not by Secrets Manager: ' +
+        'rotate it at the provider and store the new value here (the receiver accepts a list during the overlap).',
+    });
+    const webhookLogs = new logs.LogGroup(this, 'PaymentWebhooksFunctionLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const webhookRole = new iam.Role(this, 'PaymentWebhooksFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'retry-safe example: payment webhooks function',
+    });
+    webhookLogs.grantWrite(webhookRole);
+    const webhookFunction = new IdempotentFunction(this, 'PaymentWebhooksFunction', {
+      entry: PAYMENT_WEBHOOKS_HANDLER_ENTRY,
+      idempotencyTable,
+      role: webhookRole,
+      logGroup: webhookLogs,
+      environment: { ORDERS_TABLE_NAME: ordersTable.tableName, WEBHOOK_SECRET_ARN: webhookSecret.secretArn },
+    });
+    // It only counts deliveries in the orders table.
+    ordersTable.grant(webhookFunction, 'dynamodb:UpdateItem');
+    webhookSecret.grantRead(webhookFunction);
+
     const accessLogs = new logs.LogGroup(this, 'OrdersApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -83,6 +122,11 @@ export class ExampleStack extends Stack {
     const integration = new HttpLambdaIntegration('OrdersIntegration', ordersFunction);
     api.addRoutes({ path: '/orders', methods: [apigwv2.HttpMethod.POST], integration });
     api.addRoutes({ path: '/orders/{id}', methods: [apigwv2.HttpMethod.GET], integration });
+    api.addRoutes({
+      path: '/webhooks/payments',
+      methods: [apigwv2.HttpMethod.POST],
+      integration: new HttpLambdaIntegration('PaymentWebhooksIntegration', webhookFunction),
+    });
 
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',

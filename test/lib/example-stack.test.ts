@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ExampleStack } from '../../lib/example-stack.js';
@@ -65,7 +67,14 @@ describe('ExampleStack', () => {
   const idempotencyTableId = () =>
     logicalIdOf(TABLE, (p) => JSON.stringify(p.TimeToLiveSpecification ?? {}).includes('expiration'));
   const ordersTableId = () => logicalIdOf(TABLE, (p) => p.TimeToLiveSpecification === undefined);
-  const functionId = () => logicalIdOf('AWS::Lambda::Function', () => true);
+  const isWebhookFunction = (properties: Record<string, unknown>) => JSON.stringify(properties.Environment ?? {}).includes('WEBHOOK_SECRET_ARN');
+  const functionId = () => logicalIdOf('AWS::Lambda::Function', (p) => !isWebhookFunction(p));
+  const webhookFunctionId = () => logicalIdOf('AWS::Lambda::Function', isWebhookFunction);
+  const secretId = () => logicalIdOf('AWS::SecretsManager::Secret', () => true);
+  const bundleOf = (id: string) => {
+    const assetHash = String((resources()[id].Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+    return join(outdir, `asset.${assetHash}`, 'index.mjs');
+  };
 
   describe('cdk-nag', () => {
     it('passes the AwsSolutions checks, with every acknowledgment reasoned in the code', () => {
@@ -98,6 +107,8 @@ describe('ExampleStack', () => {
     expect(stack.node.findChild('Orders')).toBeInstanceOf(dynamodb.Table);
     expect(stack.node.findChild('OrdersFunction')).toBeInstanceOf(IdempotentFunction);
     expect(stack.node.findChild('OrdersApi')).toBeInstanceOf(HttpApi);
+    expect(stack.node.findChild('PaymentWebhooksFunction')).toBeInstanceOf(IdempotentFunction);
+    expect(stack.node.findChild('PaymentWebhookSecret')).toBeInstanceOf(secretsmanager.Secret);
   });
 
   describe('tables', () => {
@@ -172,26 +183,84 @@ describe('ExampleStack', () => {
     });
   });
 
+  describe('webhook function', () => {
+    it('reads its signing secret from Secrets Manager by ARN, never from a plain environment value', () => {
+      const variables = (resources()[webhookFunctionId()].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables).toMatchObject({
+        IDEMPOTENCY_TABLE_NAME: { Ref: idempotencyTableId() },
+        ORDERS_TABLE_NAME: { Ref: ordersTableId() },
+        WEBHOOK_SECRET_ARN: { Ref: secretId() },
+      });
+      expect(variables.WEBHOOK_SECRET).toBeUndefined();
+    });
+
+    it('may read its secret, use the idempotency table, count in the orders table and write its log group, nothing more', () => {
+      const role = resources()[webhookFunctionId()].Properties.Role as { 'Fn::GetAtt': [string, string] };
+      const statements = statementsOfRole(template, role['Fn::GetAtt'][0]);
+      const byResource = Object.fromEntries(statements.map((s) => [JSON.stringify(s.Resource), s.Action]));
+      expect(byResource[JSON.stringify([{ Ref: secretId() }])]).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+      expect(byResource[JSON.stringify([{ 'Fn::GetAtt': [ordersTableId(), 'Arn'] }])]).toEqual(['dynamodb:UpdateItem']);
+      expect(byResource[JSON.stringify([{ 'Fn::GetAtt': [idempotencyTableId(), 'Arn'] }])]).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ]);
+      expect(statements).toHaveLength(4);
+    });
+
+    it('runs bundled as Lambda would: a delivery sent three times counts once, a forged one gets 401', async () => {
+      // GIVEN the deployed artifact, the two tables on DynamoDB Local and a signing secret
+      const bundle = bundleOf(webhookFunctionId());
+      expect(existsSync(bundle)).toBe(true);
+      const idempotency = await createLocalTable('example-hooks');
+      const ordersTableName = await createLocalOrdersTable(idempotency);
+      const secret = `whsec_${Buffer.from(randomUUID()).toString('base64')}`;
+      const delivery = (signWith: string, id: string, timestamp: number) => {
+        const body = '{"type":"payment.succeeded"}';
+        const key = Buffer.from(signWith.slice('whsec_'.length), 'base64');
+        const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+        const event = httpApiEvent('POST', '/webhooks/payments', body) as { headers: Record<string, string> };
+        Object.assign(event.headers, { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` });
+        return event;
+      };
+      const now = Math.floor(Date.now() / 1000);
+
+      // WHEN the provider delivers one event three times, and someone sends a forgery
+      const responses = await invokeBundle(
+        bundle,
+        [delivery(secret, 'msg_1', now - 2), delivery(secret, 'msg_1', now - 1), delivery(secret, 'msg_1', now), delivery(`whsec_${Buffer.from('guess').toString('base64')}`, 'msg_2', now)],
+        { IDEMPOTENCY_TABLE_NAME: idempotency.tableName, ORDERS_TABLE_NAME: ordersTableName, WEBHOOK_SECRET: secret },
+      );
+
+      // THEN
+      expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 200, 401]);
+      expect(new Set(responses.slice(0, 3).map((r) => r.body))).toEqual(new Set(['{"received":"payment.succeeded","processed":1}']));
+    }, 60_000);
+  });
+
   describe('HTTP API', () => {
-    it('is an HTTP API (API Gateway v2) with exactly POST /orders and GET /orders/{id}', () => {
+    it('is an HTTP API (API Gateway v2) with exactly POST /orders, GET /orders/{id} and POST /webhooks/payments', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
         (route) => route.Properties.RouteKey,
       );
-      expect(routeKeys.sort()).toEqual(['GET /orders/{id}', 'POST /orders']);
+      expect(routeKeys.sort()).toEqual(['GET /orders/{id}', 'POST /orders', 'POST /webhooks/payments']);
     });
 
-    it('sends both routes to the orders function through a payload 2.0 proxy integration', () => {
-      template.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
-      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
-        IntegrationType: 'AWS_PROXY',
-        PayloadFormatVersion: '2.0',
-        IntegrationUri: { 'Fn::GetAtt': [functionId(), 'Arn'] },
-      });
-      const [integrationId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Integration'));
+    it('sends the order routes to the orders function and the webhook route to its own, through payload 2.0 proxy integrations', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Integration', 2);
+      const integrationOf = (id: string) =>
+        Object.entries(template.findResources('AWS::ApiGatewayV2::Integration')).filter(
+          ([, integration]) => JSON.stringify(integration.Properties.IntegrationUri) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }),
+        );
+      const [[ordersIntegration, orders]] = integrationOf(functionId());
+      const [[webhookIntegration]] = integrationOf(webhookFunctionId());
+      expect(orders.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
       for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
-        expect(JSON.stringify(route.Properties.Target)).toContain(integrationId);
+        const expected = route.Properties.RouteKey === 'POST /webhooks/payments' ? webhookIntegration : ordersIntegration;
+        expect(JSON.stringify(route.Properties.Target)).toContain(expected);
       }
     });
 
