@@ -38,6 +38,10 @@ describe('the demo stories', () => {
       'POST /orders (key C, declined card)',
       'same request again (key C)',
       'POST /orders (4 of a 3-unit product)',
+      'POST /webhooks/payments (delivery 2/3)',
+      'POST /webhooks/payments (delivery 3/3)',
+      'POST /webhooks/payments (wrong secret)',
+      'POST /webhooks/payments (signed 10 min ago)',
     ]);
     expect(formatOutcomes(outcomes)).toMatch(/^WRONG/m);
   });
