@@ -17,7 +17,9 @@ import type { IdempotencyLogger } from './options.js';
  * - `released`: the handler threw and its claim was released for a retry;
  * - `completion_lost`: the handler ran (or timed out running) but its result was not stored;
  * - `store_error`: the store failed before the handler ran, which did not run;
- * - `key_missing`: no usable key (missing, or invalid) and one is required.
+ * - `key_missing`: no usable key (missing, or invalid) and one is required;
+ * - `unverified`: a webhook request failed signature verification (`webhookIdempotency()`),
+ *   and was refused before any store request.
  */
 export type OutcomeName =
   | 'executed'
@@ -27,7 +29,8 @@ export type OutcomeName =
   | 'released'
   | 'completion_lost'
   | 'store_error'
-  | 'key_missing';
+  | 'key_missing'
+  | 'unverified';
 
 /** One call's outcome, as `onOutcome` receives it. Never holds a key, a payload or a result. */
 export interface IdempotencyOutcome {

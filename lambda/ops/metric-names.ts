@@ -14,6 +14,7 @@ export const OUTCOME_METRICS: Readonly<Record<OutcomeName, string>> = {
   completion_lost: 'CompletionLost',
   store_error: 'StoreError',
   key_missing: 'KeyMissing',
+  unverified: 'Unverified',
 };
 
 /** The metric of every call's duration, in milliseconds. */

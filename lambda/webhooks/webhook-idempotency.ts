@@ -1,9 +1,10 @@
 import type { Context } from 'aws-lambda';
-import { claimRequest, complete, operationName, recordId, release, type Decision } from '../core/engine.js';
-import { IdempotencyError, IdempotencyKeyInvalidError, IdempotencyPayloadMismatchError } from '../core/errors.js';
+import { claimRequest, complete, release, type Decision } from '../core/engine.js';
+import { IdempotencyError, IdempotencyKeyInvalidError } from '../core/errors.js';
 import { hashString } from '../core/hash.js';
 import { validateKey } from '../core/key.js';
 import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
+import { callStart, outcomeOfError, reportOutcome, type OutcomeName } from '../core/outcome.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from '../http/http-event.js';
 import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from '../http/http-response.js';
 import type { Problem } from '../http/problem.js';
@@ -15,7 +16,7 @@ import type { HeaderLookup, WebhookVerifier } from './webhook-verifier.js';
 
 /** Options for {@link webhookIdempotency}: where records are kept, and how deliveries are verified. */
 export interface WebhookIdempotencyOptions<TEvent extends HttpEvent = HttpEvent>
-  extends Pick<IdempotencyOptions<TEvent>, 'store' | 'name' | 'logger' | 'cache'> {
+  extends Pick<IdempotencyOptions<TEvent>, 'store' | 'name' | 'logger' | 'cache' | 'onOutcome'> {
   /**
    * How requests are verified and which delivery each is: `standardWebhooks({ secret })`,
    * `githubWebhooks({ secret })`, `stripeWebhooks({ secret })`, or your own {@link WebhookVerifier}.
@@ -44,7 +45,8 @@ const PROVIDER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * - A provider's retry of a delivery that completed (same id, same body, new timestamp and
  *   signature) gets the first response again, with `Idempotent-Replayed: true`.
  * - A retry while the first delivery still runs gets 409 with `Retry-After`; the same id with a
- *   different body gets 422, and is logged.
+ *   different body gets 422, and is logged (by record id).
+ * - Each call's outcome goes to `onOutcome` as elsewhere, a failed verification as `unverified`.
  * - A handler that throws, or answers 5xx or 429, releases the id so the provider's next retry
  *   runs it; a thrown error propagates (API Gateway and Function URLs answer it with a 5xx).
  *   2xx, 3xx and other 4xx responses are stored.
@@ -77,6 +79,9 @@ export function webhookIdempotency<TEvent extends HttpEvent = HttpEvent, TResult
   const provider = verifier.provider ?? 'custom';
 
   return async function webhookHandler(event: TEvent, context: Context): Promise<TResult | HttpResponse> {
+    const startedAt = callStart(resolved);
+    const report = (outcome: OutcomeName, replayedFrom?: 'cache' | 'table') =>
+      reportOutcome(resolved, context?.functionName, startedAt, outcome, replayedFrom);
     const http = readWebhookEvent(event);
     const reject = (problem: Problem, headers?: Record<string, string>): HttpResponse =>
       problemResponse(problem, http.kind, http.multiValueResponse, headers);
@@ -86,22 +91,26 @@ export function webhookIdempotency<TEvent extends HttpEvent = HttpEvent, TResult
     // Nothing a request says is trusted, or stored, before its signature is.
     try {
       if ((await verifier.verify(event, rawBody, header)) !== true) {
+        report('unverified');
         return reject(webhookProblem('signatureInvalid', `the request did not pass the ${provider} verifier`));
       }
     } catch (error) {
-      if (error instanceof WebhookVerificationError) return reject(webhookProblem('signatureInvalid', error.message));
-      throw error;
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      report('unverified');
+      return reject(webhookProblem('signatureInvalid', error.message));
     }
 
     let key: string;
     try {
       const id = verifier.deliveryId(event, rawBody, header);
       if (id === undefined || id === '') {
+        report('key_missing');
         return reject(webhookProblem('deliveryIdInvalid', `the verified request carries no ${provider} delivery id`));
       }
       key = validateKey(id);
     } catch (error) {
       if (!(error instanceof IdempotencyKeyInvalidError || error instanceof WebhookVerificationError)) throw error;
+      report('key_missing');
       return reject(webhookProblem('deliveryIdInvalid', `the ${provider} delivery id is unusable: ${error.message}`));
     }
 
@@ -111,19 +120,17 @@ export function webhookIdempotency<TEvent extends HttpEvent = HttpEvent, TResult
       decision = await claimRequest(resolved, { key, fingerprint: hashString(rawBody.toString('base64')) }, context, provider);
     } catch (error) {
       const answer = webhookProblemFor(error);
-      if (!answer) throw error;
-      if (error instanceof IdempotencyPayloadMismatchError) {
-        resolved.logger.warn('retry-safe: a webhook delivery id was received again with a different body; answered 422', {
-          id: recordId(operationName(resolved, context), key, provider),
-          provider,
-        });
-      } else if (answer.problem.status === 503) {
-        resolved.logger.error('retry-safe: idempotency store failed before the webhook handler ran; answered 503', { error });
-      }
+      const outcome = outcomeOfError(error);
+      if (!answer || !outcome) throw error;
+      // The engine logged a payload mismatch (the 422) or a store failure (the 503), by record id.
+      report(outcome);
       return reject(answer.problem, answer.headers);
     }
 
-    if (decision.action === 'replay') return replayResponse(decision.result, http.kind, http.multiValueResponse);
+    if (decision.action === 'replay') {
+      report('replayed', decision.from);
+      return replayResponse(decision.result, http.kind, http.multiValueResponse);
+    }
     if (decision.action !== 'run') throw new IdempotencyError(`unexpected claim decision: ${decision.action}`);
     const { execution } = decision;
     let response: TResult;
@@ -131,10 +138,15 @@ export function webhookIdempotency<TEvent extends HttpEvent = HttpEvent, TResult
       response = await runWithin(execution, () => handler(event, context));
     } catch (error) {
       await release(execution);
+      report('released');
       throw error;
     }
-    if (isStorable(statusOf(response, http.kind), false)) await complete(execution, response);
-    else await release(execution);
+    if (isStorable(statusOf(response, http.kind), false)) {
+      report((await complete(execution, response)) ? 'executed' : 'completion_lost');
+    } else {
+      await release(execution);
+      report('released');
+    }
     return response;
   };
 }

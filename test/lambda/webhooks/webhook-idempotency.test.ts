@@ -14,6 +14,7 @@ import {
   webhookIdempotency,
   type HttpEvent,
   type HttpResponse,
+  type IdempotencyOutcome,
   type WebhookIdempotencyOptions,
   type WebhookSecret,
   type WebhookVerifier,
@@ -281,7 +282,7 @@ describe.each(PROVIDERS)('$name deliveries', (provider) => {
     expect(response.statusCode).toBe(422);
     expect(problemOf(response).type).toBe('tag:retry-safe,2026:problem:webhook-delivery-id-reused');
     expect(handler).toHaveBeenCalledTimes(1);
-    expect(logger.warnings.some((message) => /different body/.test(message))).toBe(true);
+    expect(logger.warnings.some((message) => /different payload/.test(message))).toBe(true);
     expect(JSON.stringify(logger.warnings)).not.toContain(id);
   });
 
@@ -556,5 +557,37 @@ describe('configuration mistakes fail when the handler is wrapped', () => {
   it('refuses an event that is not an HTTP event', async () => {
     const { call } = receiver(PROVIDERS[0], PROVIDERS[0].newSecret());
     await expect(call({ Records: [] } as unknown as HttpEvent)).rejects.toThrow(/not from API Gateway/);
+  });
+});
+
+describe('outcomes', () => {
+  it('reports each call once: executed, replayed, unverified, mismatch, released, key_missing', async () => {
+    const provider = PROVIDERS[2];
+    const secret = provider.newSecret();
+    const outcomes: IdempotencyOutcome[] = [];
+    let fail = false;
+    const { call } = receiver(
+      provider,
+      secret,
+      async () => {
+        if (fail) throw new Error('downstream unavailable');
+        return { statusCode: 200, body: 'ok' };
+      },
+      { onOutcome: (outcome) => outcomes.push(outcome) },
+    );
+    const id = newId();
+    await call(deliveryEvent(provider, secret, { id, body: provider.body(id) }));
+    await call(deliveryEvent(provider, secret, { id, body: provider.body(id) }));
+    await call(deliveryEvent(provider, provider.newSecret(), { id, body: provider.body(id) }));
+    await call(deliveryEvent(provider, secret, { id, body: provider.body(id, 'other') }));
+    fail = true;
+    const other = newId();
+    await expect(call(deliveryEvent(provider, secret, { id: other, body: provider.body(other) }))).rejects.toThrow();
+    const noId = '{"object":"event"}';
+    await call(httpV2({ method: 'POST', path: '/webhooks', headers: stripeHeaders(secret, { body: noId }), body: noId }));
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['executed', 'replayed', 'unverified', 'mismatch', 'released', 'key_missing']);
+    expect(outcomes[1].replayedFrom).toBe('table');
+    expect(JSON.stringify(outcomes)).not.toContain(id);
   });
 });
