@@ -1,7 +1,7 @@
-import type { Context } from 'aws-lambda';
 import { claimRequest, complete, release, type Decision } from '../core/engine.js';
 import { IdempotencyError, IdempotencyKeyInvalidError } from '../core/errors.js';
 import { hashString } from '../core/hash.js';
+import type { LambdaContext } from '../core/lambda-types.js';
 import { validateKey } from '../core/key.js';
 import { resolveOptions, type IdempotencyOptions } from '../core/options.js';
 import { callStart, outcomeOfError, reportOutcome, type OutcomeName } from '../core/outcome.js';
@@ -63,10 +63,14 @@ const PROVIDER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  *   { store: new DynamoDBStore(), name: 'stripe-events', verify: stripeWebhooks({ secret: process.env.STRIPE_WEBHOOK_SECRET! }) },
  * );
  */
-export function webhookIdempotency<TEvent extends HttpEvent = HttpEvent, TResult = unknown>(
-  handler: AsyncHandler<TEvent, TResult>,
+export function webhookIdempotency<
+  TEvent extends HttpEvent = HttpEvent,
+  TResult = unknown,
+  TContext extends LambdaContext = LambdaContext,
+>(
+  handler: AsyncHandler<TEvent, TResult, TContext>,
   options: WebhookIdempotencyOptions<TEvent>,
-): (event: TEvent, context: Context) => Promise<TResult | HttpResponse> {
+): (event: TEvent, context: TContext) => Promise<TResult | HttpResponse> {
   if (typeof handler !== 'function') throw new IdempotencyError('webhookIdempotency(handler, options): handler must be a function');
   const resolved = resolveOptions<TEvent>({
     ...options,
@@ -78,7 +82,7 @@ export function webhookIdempotency<TEvent extends HttpEvent = HttpEvent, TResult
   const verifier = checkVerifier(options.verify);
   const provider = verifier.provider ?? 'custom';
 
-  return async function webhookHandler(event: TEvent, context: Context): Promise<TResult | HttpResponse> {
+  return async function webhookHandler(event: TEvent, context: TContext): Promise<TResult | HttpResponse> {
     const startedAt = callStart(resolved);
     const report = (outcome: OutcomeName, replayedFrom?: 'cache' | 'table') =>
       reportOutcome(resolved, context?.functionName, startedAt, outcome, replayedFrom);
