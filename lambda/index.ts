@@ -42,3 +42,13 @@ export {
   type VersionedUpdate,
 } from './steps/compare-and-swap.js';
 export { StepInterruptedError, VersionConflictError } from './steps/errors.js';
+export {
+  makeIdempotentBatch,
+  DEFAULT_BATCH_CONCURRENCY,
+  type BatchIdempotencyOptions,
+  type BatchResponse,
+  type RecordHandler,
+} from './batch/make-idempotent-batch.js';
+export type { BatchEvent, BatchRecord } from './batch/batch-event.js';
+export type { FifoFailureScope } from './batch/lanes.js';
+export { BatchEventInvalidError } from './batch/errors.js';
