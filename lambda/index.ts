@@ -52,3 +52,4 @@ export {
 export type { BatchEvent, BatchRecord } from './batch/batch-event.js';
 export type { FifoFailureScope } from './batch/lanes.js';
 export { BatchEventInvalidError } from './batch/errors.js';
+export { snsMessage, scheduledEvent, s3Notification, type KeyPreset } from './event-keys/event-keys.js';
