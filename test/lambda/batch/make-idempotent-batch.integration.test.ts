@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context, DynamoDBRecord, KinesisStreamRecord, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -204,6 +204,25 @@ describe('makeIdempotentBatch on standard SQS, against DynamoDB Local', () => {
 
     expect(byMessage.runs.get(body)).toBe(2);
     expect(byOrder.runs.get(body)).toBe(1);
+  });
+});
+
+describe('makeIdempotentBatch with a result too large to store', () => {
+  it('counts a redelivered record done, not failed, when its completed result could not be kept', async () => {
+    let runs = 0;
+    const logger = recordingLogger();
+    const handler = makeIdempotentBatch(
+      // Random bytes do not compress: far over DynamoDB's 400 KB item limit.
+      async () => (++runs, randomBytes(600_000).toString('base64')),
+      { store: table.store, name: `large-${randomUUID()}`, logger },
+    );
+    const records = sqsBatch(1);
+    await handler(batchOf(records), lambdaContext());
+
+    const response = await handler(batchOf(records.map(redelivered)), lambdaContext());
+
+    expect(ids(response)).toEqual([]);
+    expect(runs).toBe(1);
   });
 });
 
