@@ -8,6 +8,7 @@ import {
   IdempotencyStoreError,
 } from '../core/errors.js';
 import { resolveOptions, type IdempotencyOptions, type ResolvedOptions } from '../core/options.js';
+import { callStart, outcomeOfError, reportOutcome } from '../core/outcome.js';
 import { runWithin } from '../steps/scope.js';
 import { readBatch, type BatchEvent, type BatchRecord, type BatchSource, type SourceRules } from './batch-event.js';
 import { forEachBounded, lanesOf, type FifoFailureScope } from './lanes.js';
@@ -116,8 +117,13 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
     return resolved;
   };
 
-  /** Runs one record through claim, handler and completion; true when it needs no redelivery. */
+  /**
+   * Runs one record through claim, handler and completion, and reports its outcome once, as
+   * `makeIdempotent` does per call; true when it needs no redelivery.
+   */
   async function handleRecord(record: BatchRecord, rules: SourceRules, context: Context): Promise<boolean> {
+    const startedAt = callStart(base);
+    const functionName = context?.functionName;
     const itemIdentifier = rules.itemIdentifier(record);
     const resolved = optionsFor(rules);
     let decision: Decision;
@@ -128,7 +134,13 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
       const scope = userKey ? undefined : (record as { eventSourceARN?: string }).eventSourceARN;
       decision = await claimRequest(resolved, identity, context, scope);
     } catch (error) {
+      const outcome = outcomeOfError(error);
+      if (outcome) reportOutcome(base, functionName, startedAt, outcome);
       return claimFailed(error, itemIdentifier);
+    }
+    if (decision.action === 'replay') {
+      reportOutcome(base, functionName, startedAt, 'replayed', decision.from);
+      return true;
     }
     if (decision.action !== 'run') return true;
     const { execution } = decision;
@@ -139,9 +151,11 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
       logger.error('retry-safe: a record handler failed; the record is reported for redelivery', { itemIdentifier, error });
       // The handler's promise has settled: nothing of this record still runs, so a retry may.
       await release(execution);
+      reportOutcome(base, functionName, startedAt, 'released');
       return false;
     }
-    await complete(execution, result);
+    const stored = await complete(execution, result);
+    reportOutcome(base, functionName, startedAt, stored ? 'executed' : 'completion_lost');
     return true;
   }
 
@@ -155,27 +169,27 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
     }
   }
 
-  /** Says, for a record whose claim did not give it to this invocation, whether it is done. */
+  /**
+   * Says, for a record whose claim did not give it to this invocation, whether it is done. The
+   * engine has logged a store failure and a mismatch by record id; this adds what the batch did.
+   */
   function claimFailed(error: unknown, itemIdentifier: string): boolean {
     // Completed before, with a result too large to keep: done, nothing to replay.
     if (error instanceof IdempotencyResultUnavailableError) return true;
     if (error instanceof IdempotencyPayloadMismatchError) {
-      logger.error(
-        onPayloadMismatch === 'skip'
-          ? 'retry-safe: a record reused a key with a different payload; skipped (onPayloadMismatch: skip)'
-          : 'retry-safe: a record reused a key with a different payload; reported, not run',
-        { itemIdentifier },
-      );
-      return onPayloadMismatch === 'skip';
+      if (onPayloadMismatch === 'fail') return false;
+      logger.error('retry-safe: a record reused a key with a different payload; skipped, not reported (onPayloadMismatch: skip)', {
+        itemIdentifier,
+      });
+      return true;
     }
     if (error instanceof IdempotencyInProgressError) {
       logger.warn('retry-safe: a record is in progress in another invocation; reported, not run', {
         itemIdentifier,
         retryAfterMs: error.retryAfterMs,
       });
-    } else {
-      const what = error instanceof IdempotencyStoreError ? 'the idempotency store failed' : 'its key could not be used';
-      logger.error(`retry-safe: a record was not run: ${what}; reported for redelivery`, { itemIdentifier, error });
+    } else if (!(error instanceof IdempotencyStoreError)) {
+      logger.error('retry-safe: a record was not run: its key could not be used; reported for redelivery', { itemIdentifier, error });
     }
     return false;
   }

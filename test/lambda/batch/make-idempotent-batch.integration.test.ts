@@ -207,6 +207,24 @@ describe('makeIdempotentBatch on standard SQS, against DynamoDB Local', () => {
   });
 });
 
+describe('makeIdempotentBatch outcomes', () => {
+  it('reports each record\'s outcome once to onOutcome, as makeIdempotent does per call', async () => {
+    const outcomes: string[] = [];
+    const app = consumer({ onOutcome: (o) => void outcomes.push(o.outcome) });
+    const records = sqsBatch(3);
+    app.failing.add(records[1].body);
+
+    await app.call(records);
+    const first = [...outcomes].sort();
+    outcomes.length = 0;
+    app.failing.clear();
+    await app.call(records.map(redelivered));
+
+    expect(first).toEqual(['executed', 'executed', 'released']);
+    expect(outcomes.sort()).toEqual(['executed', 'replayed', 'replayed']);
+  });
+});
+
 describe('makeIdempotentBatch with a result too large to store', () => {
   it('counts a redelivered record done, not failed, when its completed result could not be kept', async () => {
     let runs = 0;
@@ -326,7 +344,8 @@ describe('makeIdempotentBatch with a payload mismatch', () => {
 
     expect(ids(response)).toEqual([changed.messageId]);
     expect(app.runs.get(changed.body)).toBeUndefined();
-    expect(app.logger.errors).toEqual(['retry-safe: a record reused a key with a different payload; reported, not run']);
+    expect(app.logger.warnings).toEqual(['retry-safe: a key was reused with a different payload; rejected']);
+    expect(app.logger.errors).toEqual([]);
   });
 
   it("skips the record with an error log under onPayloadMismatch: 'skip'", async () => {
@@ -338,7 +357,9 @@ describe('makeIdempotentBatch with a payload mismatch', () => {
 
     expect(ids(response)).toEqual([]);
     expect(app.runs.get(changed.body)).toBeUndefined();
-    expect(app.logger.errors).toHaveLength(1);
+    expect(app.logger.errors).toEqual([
+      'retry-safe: a record reused a key with a different payload; skipped, not reported (onPayloadMismatch: skip)',
+    ]);
   });
 });
 
