@@ -491,6 +491,21 @@ describe('makeIdempotentBatch input checks', () => {
   });
 });
 
+describe('makeIdempotentBatch without a key under required: false', () => {
+  it('runs a record without a key as it is, every time, and reports it if it throws', async () => {
+    const app = consumer({ required: false, key: () => undefined });
+    const records = sqsBatch(2);
+    app.failing.add(records[1].body);
+
+    const first = await app.call(records);
+    const second = await app.call(records.map(redelivered));
+
+    expect(ids(first)).toEqual([records[1].messageId]);
+    expect(ids(second)).toEqual([records[1].messageId]);
+    expect(records.map((r) => app.runs.get(r.body))).toEqual([2, 2]);
+  });
+});
+
 describe('types', () => {
   it('accepts a handler typed for one source', () => {
     const sqs = makeIdempotentBatch(async (record: SQSRecord) => record.body, { store: table.store, name: 'types' });
