@@ -58,7 +58,8 @@ export async function playQueueStories(dynamoDBEndpoint: string, log: (line: str
       },
       { store: new DynamoDBStore({ tableName, client: dynamodb }), name: 'fulfilment', logger: { warn: () => undefined, error: () => undefined } },
     );
-    const context = lambdaContext();
+    // A short remaining time gives a short lease, as a function with a short timeout has.
+    const context = localContext('fulfilment', 1_000);
 
     await sqs.send(
       new SendMessageBatchCommand({
@@ -132,18 +133,18 @@ async function count(sqs: SQSClient, queueUrl: string): Promise<number> {
 const total = (counts: Map<string, number>) => [...counts.values()].reduce((sum, n) => sum + n, 0);
 const pause = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100));
 
-function lambdaContext(): Context {
+/** A Lambda context for a local invocation of `functionName` with this much time left. */
+export function localContext(functionName: string, remainingMs: number): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: 'fulfilment',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:fulfilment',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
     memoryLimitInMB: '256',
     awsRequestId: 'local',
-    logGroupName: '/aws/lambda/fulfilment',
+    logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    // A short remaining time gives a short lease, as a function with a short timeout has.
-    getRemainingTimeInMillis: () => 1_000,
+    getRemainingTimeInMillis: () => remainingMs,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
