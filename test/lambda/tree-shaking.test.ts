@@ -42,6 +42,7 @@ describe('a handler that uses only the idempotency() middleware', () => {
     expect(kept).not.toContain('lambda/core/cache.ts');
     expect(kept.filter((module) => module.startsWith('lambda/ops/'))).toEqual([]);
     expect(kept.filter((module) => module.startsWith('lambda/batch/'))).toEqual([]);
+    expect(kept.filter((module) => module.startsWith('lambda/event-keys/'))).toEqual([]);
   });
 });
 
