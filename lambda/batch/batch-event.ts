@@ -1,5 +1,40 @@
-import type { DynamoDBRecord, KinesisStreamRecord, SQSRecord } from 'aws-lambda';
 import { BatchEventInvalidError } from './errors.js';
+
+// The record shapes below are structural subsets of `@types/aws-lambda`'s `SQSRecord`,
+// `KinesisStreamRecord` and `DynamoDBRecord` (as `core/lambda-types.ts` is of `Context`): users
+// need not install it, and those who do pass their records unchanged.
+
+/** An SQS record, as far as the batch handler reads it; `SQSRecord` from `aws-lambda` is one. */
+export interface SQSRecord {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly attributes: { readonly MessageGroupId?: string };
+  readonly eventSource: string;
+  readonly eventSourceARN: string;
+}
+
+/** A Kinesis record, as far as the batch handler reads it; `KinesisStreamRecord` from `aws-lambda` is one. */
+export interface KinesisStreamRecord {
+  readonly eventID: string;
+  readonly eventSource: string;
+  readonly eventSourceARN: string;
+  readonly kinesis: { readonly sequenceNumber: string; readonly data: string; readonly partitionKey: string };
+}
+
+/** A DynamoDB Streams record, as far as the batch handler reads it; `DynamoDBRecord` from `aws-lambda` is one. */
+export interface DynamoDBRecord {
+  readonly eventID?: string;
+  readonly eventName?: string;
+  readonly eventSource?: string;
+  readonly eventSourceARN?: string;
+  readonly dynamodb?: {
+    readonly Keys?: object;
+    readonly NewImage?: object;
+    readonly OldImage?: object;
+    readonly SequenceNumber?: string;
+  };
+}
 
 /** A record of a batch Lambda reads from a queue or a stream. */
 export type BatchRecord = SQSRecord | KinesisStreamRecord | DynamoDBRecord;

@@ -1,5 +1,4 @@
-import type { SQSRecord } from 'aws-lambda';
-import type { ReadBatch } from './batch-event.js';
+import type { ReadBatch, SQSRecord } from './batch-event.js';
 
 /** What a failed FIFO record holds back: every later record of the batch, or of its message group. */
 export type FifoFailureScope = 'batch' | 'message-group';

@@ -1,4 +1,4 @@
-import type { Context, SQSBatchItemFailure, SQSBatchResponse } from 'aws-lambda';
+import type { LambdaContext as Context } from '../core/lambda-types.js';
 import { claimRequest, complete, identify, operationName, release, type Decision } from '../core/engine.js';
 import {
   IdempotencyError,
@@ -14,13 +14,15 @@ import { readBatch, type BatchEvent, type BatchRecord, type BatchSource, type So
 import { forEachBounded, lanesOf, type FifoFailureScope } from './lanes.js';
 
 /** Handles one record of a batch; runs at most once per record key, like a `makeIdempotent` handler per event. */
-export type RecordHandler<TRecord extends BatchRecord, TResult = unknown> = (
+export type RecordHandler<TRecord extends BatchRecord, TResult = unknown, TContext extends Context = Context> = (
   record: TRecord,
-  context: Context,
+  context: TContext,
 ) => Promise<TResult> | TResult;
 
-/** The answer Lambda reads for SQS, Kinesis and DynamoDB Streams alike (`ReportBatchItemFailures`). */
-export type BatchResponse = SQSBatchResponse;
+/** The answer Lambda reads for SQS, Kinesis and DynamoDB Streams alike (`ReportBatchItemFailures`); `SQSBatchResponse` from `aws-lambda` is one. */
+export interface BatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
 
 /** Options for {@link makeIdempotentBatch}: those of `makeIdempotent`, applied per record, and the batch's own. */
 export interface BatchIdempotencyOptions<TRecord extends BatchRecord = BatchRecord>
@@ -82,10 +84,10 @@ export const DEFAULT_BATCH_CONCURRENCY = 10;
  *   { store: new DynamoDBStore() },
  * );
  */
-export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, TResult = unknown>(
-  recordHandler: RecordHandler<TRecord, TResult>,
+export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, TResult = unknown, TContext extends Context = Context>(
+  recordHandler: RecordHandler<TRecord, TResult, TContext>,
   options: BatchIdempotencyOptions<TRecord>,
-): (event: BatchEvent<TRecord>, context: Context) => Promise<BatchResponse> {
+): (event: BatchEvent<TRecord>, context: TContext) => Promise<BatchResponse> {
   if (typeof recordHandler !== 'function') {
     throw new IdempotencyError(`makeIdempotentBatch needs a record handler function, got ${typeof recordHandler}`);
   }
@@ -104,7 +106,8 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
   }
   const userKey = options.key as BatchIdempotencyOptions['key'];
   const userFingerprint = options.fingerprint as BatchIdempotencyOptions['fingerprint'];
-  const handler = recordHandler as RecordHandler<BatchRecord, TResult>;
+  // The handler gets the context it was given, of whatever type it declares.
+  const handler = recordHandler as unknown as RecordHandler<BatchRecord, TResult>;
   const { logger } = base;
   // One resolved copy per source, made on first use: the defaults differ by source.
   const perSource = new Map<BatchSource, ResolvedOptions<BatchRecord>>();
@@ -194,7 +197,7 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
     return false;
   }
 
-  return async function idempotentBatchHandler(event: BatchEvent<TRecord>, context: Context): Promise<BatchResponse> {
+  return async function idempotentBatchHandler(event: BatchEvent<TRecord>, context: TContext): Promise<BatchResponse> {
     const batch = readBatch(event);
     const { rules } = batch;
     if (!rules) return { batchItemFailures: [] };
@@ -213,7 +216,7 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
     const reported = [...failed].sort((a, b) => a - b);
     // A stream resumes from the sequence number reported first; later ones would say nothing more.
     const items = batch.ordering === 'stream' ? reported.slice(0, 1) : reported;
-    const batchItemFailures: SQSBatchItemFailure[] = items.map((index) => ({
+    const batchItemFailures: BatchResponse['batchItemFailures'] = items.map((index) => ({
       itemIdentifier: rules.itemIdentifier(batch.records[index]),
     }));
     return { batchItemFailures };

@@ -1,5 +1,37 @@
-import type { S3Event, ScheduledEvent, SNSEvent } from 'aws-lambda';
 import type { IdempotencyOptions } from '../core/options.js';
+
+// Structural subsets of `@types/aws-lambda`'s `SNSEvent`, `ScheduledEvent` and `S3Event`: users
+// need not install it, and those who do pass their events unchanged.
+
+/** An SNS event as far as {@link snsMessage} reads it; `SNSEvent` from `aws-lambda` is one. */
+export interface SNSEvent {
+  readonly Records: readonly {
+    readonly Sns: {
+      readonly MessageId: string;
+      readonly Message: string;
+      readonly Subject?: string;
+      readonly MessageAttributes?: object;
+      readonly TopicArn: string;
+    };
+  }[];
+}
+
+/** A scheduled EventBridge rule's event as far as {@link scheduledEvent} reads it; `ScheduledEvent` from `aws-lambda` is one. */
+export interface ScheduledEvent {
+  readonly time: string;
+  readonly resources: readonly string[];
+}
+
+/** An S3 notification as far as {@link s3Notification} reads it; `S3Event` from `aws-lambda` is one. */
+export interface S3Event {
+  readonly Records: readonly {
+    readonly eventName: string;
+    readonly s3: {
+      readonly bucket: { readonly name: string };
+      readonly object: { readonly key: string; readonly size?: number; readonly eTag?: string; readonly versionId?: string; readonly sequencer: string };
+    };
+  }[];
+}
 
 /**
  * A key and fingerprint for one kind of event, to spread into `makeIdempotent` or `idempotency()`
@@ -56,7 +88,7 @@ export const s3Notification: KeyPreset<S3Event> = {
 };
 
 /** The one record SNS and S3 put in each Lambda event; more would need a key per record. */
-function onlyRecord<TRecord>(event: { Records?: TRecord[] }, source: string): TRecord {
+function onlyRecord<TRecord>(event: { readonly Records?: readonly TRecord[] }, source: string): TRecord {
   const records = event?.Records;
   if (!Array.isArray(records) || records.length !== 1) {
     throw new Error(
