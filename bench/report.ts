@@ -1,3 +1,4 @@
+import { BATCH_SIZE, RECORD_WORK_MS, type BatchFigures } from './batch.js';
 import type { BundleFigures } from './bundle.js';
 import type { Library } from './contenders.js';
 import type { CpuFigures } from './cpu.js';
@@ -13,6 +14,7 @@ export interface BenchResults {
   readonly latency?: LatencyResult & { readonly calls: number };
   readonly bundles?: BundleFigures & { readonly runs: number };
   readonly storms?: Record<Library, StormFigures>;
+  readonly batches?: Record<Library, BatchFigures> & { readonly runs: number };
 }
 
 interface Row {
@@ -133,8 +135,31 @@ export function table(results: BenchResults): string {
       goal: verdict('all once', o.runsPerKey.every((runs) => runs === 1)),
     });
   }
+  if (results.batches) rows.push(...batchRows(results.batches));
   const header = '| metric | retry-safe | Powertools | ratio | goal |\n| --- | ---: | ---: | ---: | ---: |';
   return [header, ...rows.map((r) => `| ${r.metric} | ${r.ours} | ${r.theirs} | ${r.ratio} | ${r.goal} |`)].join('\n');
+}
+
+/** Batch rows: requests per record, and a batch's wall time against one record's, for each library. */
+function batchRows(batches: Record<Library, BatchFigures>): Row[] {
+  const [o, t] = [batches['retry-safe'], batches.powertools];
+  const twoDecimals = (n: number) => n.toFixed(2);
+  const times = (n: number) => `${n.toFixed(2)}×`;
+  const atMost = (max: number) => ({ text: `≤ ${max}×`, met: (ours: number) => ours <= max });
+  return [
+    row(`SQS batch: DynamoDB requests per new record (${BATCH_SIZE} records)`, o.requestsPerNewRecord, t.requestsPerNewRecord, twoDecimals, exactly(2)),
+    row('SQS batch: DynamoDB requests per replayed record', o.requestsPerReplayedRecord, t.requestsPerReplayedRecord, twoDecimals, exactly(1)),
+    row(`SQS batch: ${BATCH_SIZE} new records, wall (median)`, o.batchNew.median, t.batchNew.median, ms),
+    row('SQS batch: 1 new record, wall (median)', o.oneNew.median, t.oneNew.median, ms),
+    row(
+      `SQS batch: ${BATCH_SIZE} new ÷ 1 new, wall (median)`,
+      o.batchNew.median / o.oneNew.median,
+      t.batchNew.median / t.oneNew.median,
+      times,
+      atMost(1.3),
+    ),
+    row(`SQS batch: ${BATCH_SIZE} replayed records, wall (median)`, o.batchReplayed.median, t.batchReplayed.median, ms),
+  ];
 }
 
 /**
@@ -222,6 +247,16 @@ export function details(results: BenchResults): string {
       `Of the HTTP and step modules, tree-shaking kept: ${
         bundles.sizes['retry-safe'].ownInputs.filter((input) => /^lambda\/(http|steps)\//.test(input)).join(', ') || 'none'
       }.`,
+      '',
+    );
+  }
+  if (results.batches) {
+    lines.push(
+      `SQS batches: ${results.batches.runs} runs per library, interleaved, each library with its own client and table; ` +
+        `each record's work waits ${RECORD_WORK_MS} ms (a downstream call). retry-safe: \`makeIdempotentBatch\` with its ` +
+        'defaults (key `messageId`, fingerprint `body`, 10 records at a time). Powertools: `BatchProcessor` with ' +
+        '`processPartialResponse` (records in parallel, its default) around its `makeIdempotent` per record, key ' +
+        '`messageId`, payload validated over `body`, as its documentation wires them.',
       '',
     );
   }

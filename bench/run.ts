@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: retry-safe against Powertools idempotency, side by side, in one run.
- * Options: `--only=requests,cpu,latency,bundle,storm` to run some sections; `--write` to write
+ * Options: `--only=requests,cpu,latency,bundle,storm,batch` to run some sections; `--write` to write
  * `bench/results.md`; `--quick` for fewer calls (a smoke run, not for publishing).
  */
 import { execFileSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { cpus, totalmem, type as osType, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoDBLocal, type DynamoDBLocal } from '../scripts/dynamodb-local.js';
+import { measureBatches } from './batch.js';
 import { measureBundles } from './bundle.js';
 import { LIBRARIES, type Library } from './contenders.js';
 import { measureBareMiddy, measureCpu } from './cpu.js';
@@ -17,7 +18,7 @@ import { details, findings, table, type BenchResults } from './report.js';
 import { measureRequests, type RequestFigures } from './requests.js';
 import { measureStorm, type StormFigures } from './storm.js';
 
-const SECTIONS = ['requests', 'cpu', 'latency', 'bundle', 'storm'] as const;
+const SECTIONS = ['requests', 'cpu', 'latency', 'bundle', 'storm', 'batch'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -29,8 +30,8 @@ const write = args.includes('--write');
 const wants = (section: Section) => only.includes(section);
 
 const SIZES = quick
-  ? { cpuCalls: 2_000, cpuWarmup: 1_000, latencyCalls: 40, latencyWarmup: 10, loadRuns: 5, stormKeys: 5 }
-  : { cpuCalls: 20_000, cpuWarmup: 5_000, latencyCalls: 3_000, latencyWarmup: 300, loadRuns: 20, stormKeys: 20 };
+  ? { cpuCalls: 2_000, cpuWarmup: 1_000, latencyCalls: 40, latencyWarmup: 10, loadRuns: 5, stormKeys: 5, batchRuns: 10, batchWarmup: 3 }
+  : { cpuCalls: 20_000, cpuWarmup: 5_000, latencyCalls: 3_000, latencyWarmup: 300, loadRuns: 20, stormKeys: 20, batchRuns: 100, batchWarmup: 10 };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       log(`bundles, and load time over ${SIZES.loadRuns} fresh processes each`);
       results.bundles = { ...(await measureBundles(SIZES.loadRuns)), runs: SIZES.loadRuns };
     }
-    if (wants('requests') || wants('latency') || wants('storm')) {
+    if (wants('requests') || wants('latency') || wants('storm') || wants('batch')) {
       log('starting DynamoDB Local');
       local = await startDynamoDBLocal();
     }
@@ -82,6 +83,10 @@ async function main(): Promise<void> {
       results.storms = await perLibrary<StormFigures>((library) =>
         measureStorm(library, endpoint, { keys: SIZES.stormKeys, concurrency: 50, workMs: 50 }),
       );
+    }
+    if (wants('batch') && local) {
+      log(`batches: ${SIZES.batchRuns} runs of one new record, ten new and ten replayed, per library`);
+      results.batches = { ...(await measureBatches(local.endpoint, SIZES.batchRuns, SIZES.batchWarmup)), runs: SIZES.batchRuns };
     }
   } finally {
     await local?.stop();

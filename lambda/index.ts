@@ -53,3 +53,14 @@ export {
   type VersionedUpdate,
 } from './steps/compare-and-swap.js';
 export { StepInterruptedError, VersionConflictError } from './steps/errors.js';
+export {
+  makeIdempotentBatch,
+  DEFAULT_BATCH_CONCURRENCY,
+  type BatchIdempotencyOptions,
+  type BatchResponse,
+  type RecordHandler,
+} from './batch/make-idempotent-batch.js';
+export type { BatchEvent, BatchRecord } from './batch/batch-event.js';
+export type { FifoFailureScope } from './batch/lanes.js';
+export { BatchEventInvalidError } from './batch/errors.js';
+export { snsMessage, scheduledEvent, s3Notification, type KeyPreset } from './event-keys/event-keys.js';

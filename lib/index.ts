@@ -10,3 +10,9 @@ export {
   TABLE_NAME_ENV,
 } from './idempotency-table.js';
 export { IdempotentFunction, type IdempotentFunctionProps, DEFAULT_RUNTIME } from './idempotent-function.js';
+export {
+  IdempotentQueueConsumer,
+  type IdempotentQueueConsumerProps,
+  VISIBILITY_TIMEOUT_FACTOR,
+  DEFAULT_MAX_RECEIVE_COUNT,
+} from './idempotent-queue-consumer.js';

@@ -42,6 +42,27 @@ describe('a handler that uses only the idempotency() middleware', () => {
     expect(kept.filter((module) => module.startsWith('lambda/webhooks/'))).toEqual([]);
     expect(kept).not.toContain('lambda/core/cache.ts');
     expect(kept.filter((module) => module.startsWith('lambda/ops/'))).toEqual([]);
+    expect(kept.filter((module) => module.startsWith('lambda/batch/'))).toEqual([]);
+    expect(kept.filter((module) => module.startsWith('lambda/event-keys/'))).toEqual([]);
+  });
+});
+
+describe('a handler that uses only makeIdempotentBatch()', () => {
+  it('bundles the batch adapter, the engine and the steps scope, and none of the HTTP adapter or the middleware', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'retry-safe-batch-'));
+    const entry = join(dir, 'entry.ts');
+    await writeFile(
+      entry,
+      `import { DynamoDBStore, makeIdempotentBatch } from ${JSON.stringify(join(ROOT, 'lambda/index.ts'))};\n` +
+        "export const handler = makeIdempotentBatch(async () => undefined, { store: new DynamoDBStore({ tableName: 't' }) });\n",
+    );
+    const kept = await modulesKept(relative(ROOT, entry));
+    await rm(dir, { recursive: true, force: true });
+
+    expect(kept).toContain('lambda/batch/make-idempotent-batch.ts');
+    expect(kept).toContain('lambda/core/engine.ts');
+    expect(kept.filter((module) => module.startsWith('lambda/http/'))).toEqual([]);
+    expect(kept).not.toContain('lambda/middleware.ts');
   });
 });
 
