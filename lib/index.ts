@@ -10,3 +10,11 @@ export {
   TABLE_NAME_ENV,
 } from './idempotency-table.js';
 export { IdempotentFunction, type IdempotentFunctionProps, DEFAULT_RUNTIME } from './idempotent-function.js';
+export {
+  IdempotencyMonitoring,
+  type IdempotencyMonitoringProps,
+  type OperationAlarms,
+  type OutcomeName,
+  TABLE_OPERATIONS,
+  RUNBOOK,
+} from './idempotency-monitoring.js';
