@@ -7,6 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { IdempotencyMonitoring } from './idempotency-monitoring.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { IdempotentFunction } from './idempotent-function.js';
 
@@ -15,6 +16,11 @@ export const ORDERS_HANDLER_ENTRY = fileURLToPath(new URL('../lambda/example/ord
 
 /** The actions the example handler performs on its orders table (no scans, queries or deletes). */
 export const ORDERS_TABLE_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** The CloudWatch namespace the example handler writes its outcome metrics to (`METRICS_NAMESPACE`). */
+export const EXAMPLE_METRICS_NAMESPACE = 'RetrySafeExample';
+/** The example handler's operation name (`name` in `lambda/example/orders-api.ts`), the metrics' `Operation`. */
+export const EXAMPLE_OPERATION = 'orders';
 
 /**
  * The deployable example: an HTTP API whose `POST /orders` is made safe to retry with an
@@ -58,9 +64,16 @@ export class ExampleStack extends Stack {
       idempotencyTable,
       role: functionRole,
       logGroup: functionLogs,
-      environment: { ORDERS_TABLE_NAME: ordersTable.tableName },
+      environment: { ORDERS_TABLE_NAME: ordersTable.tableName, METRICS_NAMESPACE: EXAMPLE_METRICS_NAMESPACE },
     });
     ordersTable.grant(ordersFunction, ...ORDERS_TABLE_ACTIONS);
+
+    // Alarms and a dashboard on the handler's EMF outcomes and the table; no topic, as nobody is on call for an example.
+    new IdempotencyMonitoring(this, 'IdempotencyMonitoring', {
+      idempotencyTable,
+      namespace: EXAMPLE_METRICS_NAMESPACE,
+      operations: [EXAMPLE_OPERATION],
+    });
 
     const accessLogs = new logs.LogGroup(this, 'OrdersApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

@@ -1,16 +1,22 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DURATION_METRIC, OPERATION_DIMENSION, OUTCOME_METRICS } from '../lambda/ops/metric-names.js';
-import { TABLE_ACTIONS, type IdempotencyTable } from './idempotency-table.js';
+import type { IdempotencyTable } from './idempotency-table.js';
 
 /** An outcome of a call, as `onOutcome` reports it (`executed`, `store_error`, ...). */
 export type OutcomeName = keyof typeof OUTCOME_METRICS;
 
-/** The DynamoDB operations the runtime performs (from {@link TABLE_ACTIONS}), whose table metrics are watched. */
-export const TABLE_OPERATIONS: readonly string[] = TABLE_ACTIONS.map((action) => action.replace(/^dynamodb:/, ''));
+/** The DynamoDB operations the runtime performs (its `TABLE_ACTIONS`), whose table metrics are watched. */
+export const TABLE_OPERATIONS: readonly dynamodb.Operation[] = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.DELETE_ITEM,
+];
 
 /** Where the runbook for each alarm lives (a section per alarm); alarm descriptions point to it. */
 export const RUNBOOK = "retry-safe's docs/operations.md";
@@ -353,7 +359,7 @@ export class IdempotencyMonitoring extends Construct {
   }
 }
 
-function tableOperations(): string[] {
+function tableOperations(): dynamodb.Operation[] {
   return [...TABLE_OPERATIONS];
 }
 

@@ -8,7 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { emfMetrics } from '../../lambda/ops/emf-metrics.js';
 import { OUTCOME_METRICS } from '../../lambda/ops/metric-names.js';
-import { IdempotencyMonitoring, IdempotencyTable, type IdempotencyMonitoringProps } from '../../lib/index.js';
+import { IdempotencyMonitoring, IdempotencyTable, TABLE_ACTIONS, TABLE_OPERATIONS, type IdempotencyMonitoringProps } from '../../lib/index.js';
 
 const ALARM = 'AWS::CloudWatch::Alarm';
 
@@ -154,6 +154,10 @@ describe('IdempotencyMonitoring', () => {
     expect(Object.fromEntries((alarm.Dimensions ?? []).map((d) => [d.Name, d.Value]))).toEqual(
       Object.fromEntries(directive.Dimensions[0].map((name) => [name, line[name]])),
     );
+  });
+
+  it('watches on the table exactly the operations the runtime is granted', () => {
+    expect(TABLE_OPERATIONS.map((operation) => `dynamodb:${operation}`)).toEqual(TABLE_ACTIONS);
   });
 
   it('creates the alarms of every operation, under construct ids named for it', () => {
