@@ -509,14 +509,15 @@ describe('the execution a step belongs to', () => {
     const handler = makeIdempotent(
       async () => {
         // Not awaited: by the time the timer fires, the handler has returned and completed.
-        late = new Promise((resolve) => setTimeout(resolve, 20)).then(() => step('late', fn));
+        // Its rejection is caught at once: on a loaded machine the timer may fire before the test awaits it.
+        late = new Promise((resolve) => setTimeout(resolve, 20)).then(() => step('late', fn)).catch((e: unknown) => e);
         return 'done';
       },
       { store: table.store, name, key: () => 'k' },
     );
 
     expect(await handler({}, lambdaContext())).toBe('done');
-    const failure = await late?.catch((e: unknown) => e);
+    const failure = await late;
 
     expect(failure).toBeInstanceOf(IdempotencyError);
     expect((failure as Error).message).toMatch(/started after its handler returned: await every step/);
