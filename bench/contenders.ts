@@ -4,7 +4,7 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DynamoDBStore, idempotency, RecordCache } from '../lambda/index.js';
+import { DynamoDBStore, idempotency, RecordCache, type OutcomeListener } from '../lambda/index.js';
 
 /** The event every scenario sends: a payment with a customer and a few lines, about 600 bytes of JSON. */
 export interface PaymentEvent {
@@ -42,6 +42,8 @@ export interface ContenderOptions {
   readonly work?: (event: PaymentEvent) => Promise<PaymentResult>;
   /** Turns on the library's in-memory cache of completed records. */
   readonly cache?: boolean;
+  /** retry-safe only: an `onOutcome` listener (the metrics overhead measurement). */
+  readonly onOutcome?: OutcomeListener;
 }
 
 /** The operation name both libraries put in front of every key. */
@@ -82,6 +84,7 @@ export function retrySafeHandler(options: ContenderOptions): BenchHandler {
       key: (event) => event.paymentId,
       ttlSeconds: TTL_SECONDS,
       ...(options.cache ? { cache: new RecordCache({ maxEntries: CACHE_ENTRIES }) } : {}),
+      ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
     }),
   ) as unknown as BenchHandler;
 }

@@ -1,6 +1,16 @@
 import middy from '@middy/core';
 import { localClient } from '../scripts/dynamodb-local.js';
-import { benchContext, capture, contender, LIBRARIES, paymentEvent, type BenchHandler, type Library } from './contenders.js';
+import { emfMetrics } from '../lambda/ops/emf-metrics.js';
+import {
+  benchContext,
+  capture,
+  contender,
+  LIBRARIES,
+  paymentEvent,
+  type BenchHandler,
+  type ContenderOptions,
+  type Library,
+} from './contenders.js';
 import { FakeDynamoDB } from './fake-dynamodb.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -28,12 +38,12 @@ interface Subject {
   keys: number;
 }
 
-function subject(library: Library): Subject {
+function subject(library: Library, extra: Partial<ContenderOptions> = {}): Subject {
   const fake = new FakeDynamoDB();
   // A real client (its middleware stack is part of what a library may touch), never sending.
   const client = localClient('http://127.0.0.1:9');
   fake.install(client);
-  return { handler: contender(library, { client, tableName: `cpu-${library}` }), fake, first: [], replay: [], keys: 0 };
+  return { handler: contender(library, { client, tableName: `cpu-${library}`, ...extra }), fake, first: [], replay: [], keys: 0 };
 }
 
 /** Microseconds of one call, minus the time the fake spent answering it. */
@@ -75,6 +85,39 @@ export async function measureCpu(options: CpuOptions): Promise<Record<Library, C
   }
   const figures = (s: Subject): CpuFigures => ({ firstExecution: summarize(s.first), replay: summarize(s.replay) });
   return { 'retry-safe': figures(subjects['retry-safe']), powertools: figures(subjects.powertools) };
+}
+
+/** retry-safe's CPU per call without and with `onOutcome: emfMetrics(...)`. */
+export interface MetricsOverhead {
+  readonly off: CpuFigures;
+  readonly on: CpuFigures;
+  /** Bytes of EMF written per call (the lines are built and handed to a sink, not printed). */
+  readonly lineBytes: number;
+}
+
+/**
+ * retry-safe alone, metrics off against metrics on, interleaved block by block as in
+ * {@link measureCpu}. The EMF lines are built in full and handed to a sink that only counts
+ * them: the cost of writing to stdout is Lambda's log pipeline, not the library's.
+ */
+export async function measureMetricsOverhead(options: CpuOptions): Promise<MetricsOverhead> {
+  let bytes = 0;
+  let lines = 0;
+  const sink = (line: string) => {
+    bytes += line.length;
+    lines += 1;
+  };
+  const off = subject('retry-safe');
+  const on = subject('retry-safe', { onOutcome: emfMetrics({ namespace: 'Bench', write: sink }) });
+  for (const record of [false, true]) {
+    const total = record ? options.calls : options.warmupCalls;
+    for (let done = 0, turn = 0; done < total; done += options.blockSize, turn++) {
+      const order = turn % 2 === 0 ? [off, on] : [on, off];
+      for (const s of order) await block(s, 'retry-safe', options.blockSize, record);
+    }
+  }
+  const figures = (s: Subject): CpuFigures => ({ firstExecution: summarize(s.first), replay: summarize(s.replay) });
+  return { off: figures(off), on: figures(on), lineBytes: lines === 0 ? 0 : Math.round(bytes / lines) };
 }
 
 /** The same measurement for a bare Middy handler: the floor both libraries stand on. */

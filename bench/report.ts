@@ -1,7 +1,7 @@
 import { BATCH_SIZE, RECORD_WORK_MS, type BatchFigures } from './batch.js';
 import type { BundleFigures } from './bundle.js';
 import type { Library } from './contenders.js';
-import type { CpuFigures } from './cpu.js';
+import type { CpuFigures, MetricsOverhead } from './cpu.js';
 import type { LatencyResult } from './latency.js';
 import type { RequestFigures } from './requests.js';
 import type { Summary } from './stats.js';
@@ -10,7 +10,13 @@ import type { StormFigures } from './storm.js';
 /** Everything one `npm run bench` measured; a section is absent when it was not run. */
 export interface BenchResults {
   readonly requests?: Record<Library, RequestFigures>;
-  readonly cpu?: { readonly libraries: Record<Library, CpuFigures>; readonly bareMiddy: Summary; readonly calls: number };
+  readonly cpu?: {
+    readonly libraries: Record<Library, CpuFigures>;
+    readonly bareMiddy: Summary;
+    /** retry-safe with `emfMetrics` off and on (absent in results from before it was measured). */
+    readonly metrics?: MetricsOverhead;
+    readonly calls: number;
+  };
   readonly latency?: LatencyResult & { readonly calls: number };
   readonly bundles?: BundleFigures & { readonly runs: number };
   readonly storms?: Record<Library, StormFigures>;
@@ -224,6 +230,17 @@ export function details(results: BenchResults): string {
         `${withoutMiddy('firstExecution')} (first execution) and ${withoutMiddy('replay')} (replay).`,
       '',
     );
+    if (cpu.metrics) {
+      const { off, on, lineBytes } = cpu.metrics;
+      const added = (scenario: keyof CpuFigures) =>
+        `${us(off[scenario].median)} → ${us(on[scenario].median)} (${us(on[scenario].median - off[scenario].median)} added)`;
+      lines.push(
+        `Metrics overhead (retry-safe alone, \`onOutcome: emfMetrics(...)\` off → on, medians, interleaved as above): first execution ` +
+          `${added('firstExecution')}, replay ${added('replay')}; each call builds a ${lineBytes}-byte EMF line, handed to a ` +
+          `counting sink (writing it to stdout is Lambda's log pipeline's cost, not measured).`,
+        '',
+      );
+    }
   }
   if (latency) {
     lines.push(

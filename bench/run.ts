@@ -12,7 +12,7 @@ import { startDynamoDBLocal, type DynamoDBLocal } from '../scripts/dynamodb-loca
 import { measureBatches } from './batch.js';
 import { measureBundles } from './bundle.js';
 import { LIBRARIES, type Library } from './contenders.js';
-import { measureBareMiddy, measureCpu } from './cpu.js';
+import { measureBareMiddy, measureCpu, measureMetricsOverhead } from './cpu.js';
 import { measureLatency } from './latency.js';
 import { details, findings, table, type BenchResults } from './report.js';
 import { measureRequests, type RequestFigures } from './requests.js';
@@ -57,7 +57,10 @@ async function main(): Promise<void> {
     if (wants('cpu')) {
       log(`library CPU, ${SIZES.cpuCalls} calls per library and scenario`);
       const libraries = await measureCpu({ calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 });
-      results.cpu = { libraries, bareMiddy: await measureBareMiddy(SIZES.cpuCalls), calls: SIZES.cpuCalls };
+      const bareMiddy = await measureBareMiddy(SIZES.cpuCalls);
+      log('retry-safe CPU with emfMetrics off and on');
+      const metrics = await measureMetricsOverhead({ calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 });
+      results.cpu = { libraries, bareMiddy, metrics, calls: SIZES.cpuCalls };
     }
     if (wants('bundle')) {
       log(`bundles, and load time over ${SIZES.loadRuns} fresh processes each`);

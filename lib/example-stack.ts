@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { IdempotencyMonitoring } from './idempotency-monitoring.js';
 import { IdempotencyTable } from './idempotency-table.js';
 import { IdempotentFunction } from './idempotent-function.js';
 
@@ -19,6 +20,11 @@ export const PAYMENT_WEBHOOKS_HANDLER_ENTRY = fileURLToPath(new URL('../lambda/e
 
 /** The actions the example handler performs on its orders table (no scans, queries or deletes). */
 export const ORDERS_TABLE_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/** The CloudWatch namespace the example handler writes its outcome metrics to (`METRICS_NAMESPACE`). */
+export const EXAMPLE_METRICS_NAMESPACE = 'RetrySafeExample';
+/** The example handler's operation name (`name` in `lambda/example/orders-api.ts`), the metrics' `Operation`. */
+export const EXAMPLE_OPERATION = 'orders';
 
 /**
  * The deployable example: an HTTP API whose `POST /orders` is made safe to retry with an
@@ -64,7 +70,7 @@ export class ExampleStack extends Stack {
       idempotencyTable,
       role: functionRole,
       logGroup: functionLogs,
-      environment: { ORDERS_TABLE_NAME: ordersTable.tableName },
+      environment: { ORDERS_TABLE_NAME: ordersTable.tableName, METRICS_NAMESPACE: EXAMPLE_METRICS_NAMESPACE },
     });
     ordersTable.grant(ordersFunction, ...ORDERS_TABLE_ACTIONS);
 
@@ -100,6 +106,12 @@ export class ExampleStack extends Stack {
     // It only counts deliveries in the orders table.
     ordersTable.grant(webhookFunction, 'dynamodb:UpdateItem');
     webhookSecret.grantRead(webhookFunction);
+    // Alarms and a dashboard on the handler's EMF outcomes and the table; no topic, as nobody is on call for an example.
+    new IdempotencyMonitoring(this, 'IdempotencyMonitoring', {
+      idempotencyTable,
+      namespace: EXAMPLE_METRICS_NAMESPACE,
+      operations: [EXAMPLE_OPERATION],
+    });
 
     const accessLogs = new logs.LogGroup(this, 'OrdersApiAccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

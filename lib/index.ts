@@ -16,3 +16,11 @@ export {
   VISIBILITY_TIMEOUT_FACTOR,
   DEFAULT_MAX_RECEIVE_COUNT,
 } from './idempotent-queue-consumer.js';
+export {
+  IdempotencyMonitoring,
+  type IdempotencyMonitoringProps,
+  type OperationAlarms,
+  type OutcomeName,
+  TABLE_OPERATIONS,
+  RUNBOOK,
+} from './idempotency-monitoring.js';

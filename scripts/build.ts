@@ -64,6 +64,22 @@ export function packageEntries(root = ROOT): PackageEntry[] {
   return entries;
 }
 
+/**
+ * The sources of package.json `bin` commands (each `./dist/<source>.js`, from `<source>.ts`),
+ * compiled with the entries: the `retry-safe` CLI.
+ */
+export function binSources(root = ROOT): string[] {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { readonly bin?: Record<string, string> };
+  return Object.entries(pkg.bin ?? {}).map(([command, js]) => {
+    const match = /^\.\/dist\/(.+)\.js$/.exec(js);
+    const source = match ? `${match[1]}.ts` : '';
+    if (!match || !existsSync(join(root, source))) {
+      throw new Error(`bin["${command}"] must be "./dist/<source>.js" with <source>.ts present, got ${JSON.stringify(js)}`);
+    }
+    return source;
+  });
+}
+
 /** Compiles the entries into `dist/` (emptied first); throws with TypeScript's diagnostics on any error. */
 export function build(root = ROOT): PackageEntry[] {
   const entries = packageEntries(root);
@@ -77,7 +93,7 @@ export function build(root = ROOT): PackageEntry[] {
   if (!parsed) throw new Error(`could not read ${configPath}`);
   rmSync(join(root, OUT_DIR), { recursive: true, force: true });
   const program = ts.createProgram({
-    rootNames: entries.map((entry) => join(root, entry.source)),
+    rootNames: [...entries.map((entry) => entry.source), ...binSources(root)].map((source) => join(root, source)),
     options: parsed.options,
   });
   const emitted = program.emit();

@@ -174,6 +174,7 @@ const CONSUMERS: Consumer[] = [
       { name: "invoke handler.cjs (require('retry-safe'))", command: 'node', args: ['invoke.mjs', 'handler.cjs'], perNode: true },
       { name: "invoke handler.mjs (import('retry-safe'))", command: 'node', args: ['invoke.mjs', 'handler.mjs'], perNode: true },
       { name: 'require() and import() share one instance', command: 'node', args: ['one-instance.cjs'], perNode: true },
+      { name: 'the retry-safe command runs (npx retry-safe --help)', ...bin('retry-safe', '--help') },
     ],
   },
   {

@@ -9,6 +9,7 @@ import { DynamoDBStore } from '../core/dynamodb-store.js';
 import { httpIdempotency } from '../http/http-idempotency.js';
 import { readHttpEvent, type HttpEvent } from '../http/http-event.js';
 import type { HttpResponse } from '../http/http-response.js';
+import type { OutcomeListener } from '../core/outcome.js';
 import { createOrder } from './create-order.js';
 import { getOrder, type OrdersTable } from './orders-table.js';
 import { json, problemJson } from './responses.js';
@@ -47,12 +48,18 @@ function methodNotAllowed(allowed: string): HttpResponse {
   return { ...response, headers: { ...response.headers, Allow: allowed } };
 }
 
-/** Builds the handler for these tables; the deployed `handler` is this with the environment's. */
-export function createOrdersHandler(orders: OrdersTable, idempotencyTableName?: string) {
+/** The example's operation name: the `Operation` dimension of its metrics and the prefix of its record ids. */
+export const ORDERS_OPERATION = 'orders';
+
+/**
+ * Builds the handler for these tables; the deployed `handler` is this with the environment's.
+ * `onOutcome` receives each call's outcome (the deployed one writes CloudWatch EMF metrics).
+ */
+export function createOrdersHandler(orders: OrdersTable, idempotencyTableName?: string, onOutcome?: OutcomeListener) {
   const store = new DynamoDBStore({ tableName: idempotencyTableName, client: orders.client });
   return middy<HttpEvent, HttpResponse, Error, Context>()
     // The example API is public (no authorizer), so its clients share one key space, on purpose:
     // a real API adds an authorizer and drops this line, and keys are then kept apart per caller.
-    .use(httpIdempotency({ store, name: 'orders', scope: () => undefined }))
+    .use(httpIdempotency({ store, name: ORDERS_OPERATION, scope: () => undefined, onOutcome }))
     .handler((event, context) => routeOrders(event, orders, context));
 }

@@ -11,8 +11,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ExampleStack } from '../../lib/example-stack.js';
-import { IdempotencyTable, IdempotentFunction } from '../../lib/index.js';
+import { ORDERS_OPERATION } from '../../lambda/example/orders-api.js';
+import { EXAMPLE_METRICS_NAMESPACE, EXAMPLE_OPERATION, ExampleStack } from '../../lib/example-stack.js';
+import { IdempotencyMonitoring, IdempotencyTable, IdempotentFunction } from '../../lib/index.js';
 import { createLocalOrdersTable, createLocalTable } from '../support/local-table.js';
 import { broaderThanNeeded, identityStatements, statementsOfRole } from './policy-statements.js';
 
@@ -100,6 +101,10 @@ describe('ExampleStack', () => {
       const report = JSON.parse(readFileSync(join(outdir, 'control', 'validation-report.json'), 'utf8')) as ValidationReport;
       expect(report.pluginReports.flatMap((p) => p.violations.map((v) => v.ruleName))).toContain('AwsSolutions-DDB3');
     });
+  });
+
+  it('names the same operation as the handler it monitors', () => {
+    expect(EXAMPLE_OPERATION).toBe(ORDERS_OPERATION);
   });
 
   it('keeps its construct ids, which name the deployed resources', () => {
@@ -239,6 +244,21 @@ describe('ExampleStack', () => {
     }, 60_000);
   });
 
+  describe('monitoring', () => {
+    it('watches the handler\'s operation in the namespace its function writes metrics to', () => {
+      expect(stack.node.findChild('IdempotencyMonitoring')).toBeInstanceOf(IdempotencyMonitoring);
+      expect(resources()[functionId()].Properties).toMatchObject({
+        Environment: { Variables: { METRICS_NAMESPACE: EXAMPLE_METRICS_NAMESPACE } },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: EXAMPLE_METRICS_NAMESPACE,
+        MetricName: 'StoreError',
+        Dimensions: [{ Name: 'Operation', Value: ORDERS_OPERATION }],
+      });
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+
   describe('HTTP API', () => {
     it('is an HTTP API (API Gateway v2) with exactly POST /orders, GET /orders/{id} and POST /webhooks/payments', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
@@ -312,6 +332,32 @@ describe('ExampleStack', () => {
       expect(found.statusCode).toBe(200);
       expect(JSON.parse(String(found.body))).toMatchObject({ id: orderId, amount: 1250, currency: 'EUR' });
     }, 60_000);
+
+    it('writes one EMF line per call with METRICS_NAMESPACE set, as the stack sets it: executed, then replayed', async () => {
+      // GIVEN
+      const resource = resources()[functionId()];
+      const assetHash = String((resource.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+      const bundle = join(outdir, `asset.${assetHash}`, 'index.mjs');
+      const idempotency = await createLocalTable('example-emf');
+      const ordersTableName = await createLocalOrdersTable(idempotency);
+      const post = httpApiEvent('POST', '/orders', '{"amount": 990, "currency": "EUR"}', 'order-attempt-emf');
+      // WHEN
+      const { responses, printed } = await runBundle(bundle, [post, post], {
+        IDEMPOTENCY_TABLE_NAME: idempotency.tableName,
+        ORDERS_TABLE_NAME: ordersTableName,
+        METRICS_NAMESPACE: EXAMPLE_METRICS_NAMESPACE,
+      });
+      // THEN
+      expect(responses.map((r) => r.statusCode)).toEqual([201, 201]);
+      const metrics = printed.map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string }[] } });
+      expect(metrics).toHaveLength(2);
+      expect(metrics.map((m) => m._aws.CloudWatchMetrics[0].Namespace)).toEqual([EXAMPLE_METRICS_NAMESPACE, EXAMPLE_METRICS_NAMESPACE]);
+      expect(metrics.map((m) => [m.Operation, m.Executed, m.Replayed])).toEqual([
+        [EXAMPLE_OPERATION, 1, undefined],
+        [EXAMPLE_OPERATION, undefined, 1],
+      ]);
+      expect(printed.join('\n')).not.toContain('order-attempt-emf');
+    }, 60_000);
   });
 });
 
@@ -321,7 +367,16 @@ interface BundleResponse {
 }
 
 /** Runs the bundle in its own Node.js process, against this run's DynamoDB Local. */
-function invokeBundle(bundle: string, events: unknown[], env: Record<string, string>): Promise<BundleResponse[]> {
+async function invokeBundle(bundle: string, events: unknown[], env: Record<string, string>): Promise<BundleResponse[]> {
+  return (await runBundle(bundle, events, env)).responses;
+}
+
+/** {@link invokeBundle}, with the lines the handler wrote to standard output besides the responses. */
+function runBundle(
+  bundle: string,
+  events: unknown[],
+  env: Record<string, string>,
+): Promise<{ responses: BundleResponse[]; printed: string[] }> {
   const childEnv = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'us-east-1',
@@ -336,8 +391,13 @@ function invokeBundle(bundle: string, events: unknown[], env: Record<string, str
       [INVOKE_BUNDLE, bundle],
       { env: childEnv, timeout: 30_000 },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`the bundled handler failed: ${stderr || error.message}`, { cause: error }));
-        else resolve(JSON.parse(stdout) as BundleResponse[]);
+        if (error) {
+          reject(new Error(`the bundled handler failed: ${stderr || error.message}`, { cause: error }));
+          return;
+        }
+        const lines = stdout.split('\n');
+        const responses = JSON.parse(lines.pop() ?? '') as BundleResponse[];
+        resolve({ responses, printed: lines.filter((line) => line !== '') });
       },
     );
     child.stdin?.end(JSON.stringify(events));

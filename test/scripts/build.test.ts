@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packageEntries } from '../../scripts/build.js';
+import { binSources, packageEntries } from '../../scripts/build.js';
 
 describe('the package entries in package.json', () => {
   it('each map a subpath to dist/ with its source present and a node10 types mapping', () => {
@@ -7,5 +7,9 @@ describe('the package entries in package.json', () => {
 
     expect(entries.map((entry) => entry.subpath)).toEqual(['.', './cdk']);
     expect(entries.map((entry) => entry.source)).toEqual(['lambda/index.ts', 'lib/index.ts']);
+  });
+
+  it('builds the retry-safe command from its source', () => {
+    expect(binSources()).toEqual(['cli/index.ts']);
   });
 });
