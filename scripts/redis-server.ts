@@ -107,7 +107,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** A short-lived connection for setting up a node, which fails at once rather than retrying. */
 function adminClient(port: number): Redis {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // A refused connection while the server starts also rejects connect(), which is what is awaited.
+  client.on('error', () => undefined);
+  return client;
 }
 
 async function waitForPing(child: ChildProcess, port: number, output: () => string): Promise<void> {
