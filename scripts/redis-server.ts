@@ -3,8 +3,8 @@
  * `redis-server` package, started on free loopback ports and stopped by its own PIDs. Used by the
  * test setup. `.ci/run` installs the package where it is missing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'iovalkey';
@@ -24,11 +24,24 @@ export interface RedisServers {
   stop(): Promise<void>;
 }
 
+/** A running TLS-only server and the CA certificate its certificate is signed by. */
+export interface RedisTlsServer extends RedisServers {
+  /** `rediss://localhost:<port>`: the certificate names `localhost`. */
+  readonly url: string;
+  /** The PEM of the test CA, to trust in the client. */
+  readonly ca: string;
+}
+
 /** The `redis-server` binary on the PATH (or in /usr/sbin, /usr/bin), or `undefined` when not installed. */
 export function findRedisServer(): string | undefined {
+  return findBinary('redis-server');
+}
+
+/** A binary on the PATH (or in /usr/sbin, /usr/bin, /usr/local/bin), or `undefined`. */
+export function findBinary(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
   for (const dir of dirs) {
-    const candidate = join(dir, 'redis-server');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
@@ -59,7 +72,41 @@ export async function startRedisCluster(primaries = 3): Promise<RedisServers> {
   return servers;
 }
 
-async function startNodes(count: number, cluster: boolean): Promise<RedisServers> {
+/**
+ * Starts one server that speaks TLS only, with a certificate for `localhost` signed by a CA made
+ * for the run (with `openssl`), so a client must trust that CA to connect.
+ */
+export async function startRedisTlsServer(): Promise<RedisTlsServer> {
+  const openssl = findBinary('openssl');
+  if (!openssl) throw new Error('openssl not found: it makes the test certificates');
+  const certs = mkdtempSync(join(tmpdir(), 'retry-safe-redis-tls-'));
+  const run = (...args: string[]) => execFileSync(openssl, args, { cwd: certs, stdio: 'ignore' });
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=retry-safe test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
+  execFileSync('sh', ['-c', 'printf "subjectAltName=DNS:localhost" > san.ext'], { cwd: certs });
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
+  const ca = readFileSync(join(certs, 'ca.crt'), 'utf8');
+  const tls = { cert: join(certs, 'server.crt'), key: join(certs, 'server.key'), ca: join(certs, 'ca.crt'), caPem: ca };
+  const servers = await startNodes(1, false, tls);
+  return {
+    ...servers,
+    url: `rediss://localhost:${servers.ports[0]}`,
+    ca,
+    async stop() {
+      await servers.stop();
+      rmSync(certs, { recursive: true, force: true });
+    },
+  };
+}
+
+interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string;
+  readonly caPem: string;
+}
+
+async function startNodes(count: number, cluster: boolean, tls?: TlsFiles): Promise<RedisServers> {
   const binary = findRedisServer();
   if (!binary) throw new Error('redis-server not found: install it (Debian: apt-get install -y redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'retry-safe-redis-'));
@@ -72,7 +119,13 @@ async function startNodes(count: number, cluster: boolean): Promise<RedisServers
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+      const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+      if (tls) {
+        args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key);
+        args.push('--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no');
+      } else {
+        args.push('--port', String(port));
+      }
       if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
       const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
@@ -86,7 +139,7 @@ async function startNodes(count: number, cluster: boolean): Promise<RedisServers
         child.once('spawn', ok);
         child.once('error', (e) => fail(new Error(`could not start ${binary}: ${e.message}`)));
       });
-      await waitForPing(child, port, () => log);
+      await waitForPing(child, port, () => log, tls?.caPem);
       ports.push(port);
     }
   } catch (error) {
@@ -106,18 +159,25 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** A short-lived connection for setting up a node, which fails at once rather than retrying. */
-function adminClient(port: number): Redis {
-  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+function adminClient(port: number, ca?: string): Redis {
+  const client = new Redis({
+    host: ca ? 'localhost' : '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...(ca ? { tls: { ca } } : {}),
+  });
   // A refused connection while the server starts also rejects connect(), which is what is awaited.
   client.on('error', () => undefined);
   return client;
 }
 
-async function waitForPing(child: ChildProcess, port: number, output: () => string): Promise<void> {
+async function waitForPing(child: ChildProcess, port: number, output: () => string, ca?: string): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}:\n${output()}`);
-    const client = adminClient(port);
+    const client = adminClient(port, ca);
     try {
       await client.connect();
       if ((await client.ping()) === 'PONG') return;
@@ -133,7 +193,7 @@ async function waitForPing(child: ChildProcess, port: number, output: () => stri
 
 /** Gives each node an even share of the slots and its own config epoch, introduces them, and waits for `ok`. */
 async function formCluster(ports: readonly number[]): Promise<void> {
-  const clients = ports.map(adminClient);
+  const clients = ports.map((port) => adminClient(port));
   try {
     await Promise.all(clients.map((c) => c.connect()));
     const share = Math.ceil(CLUSTER_SLOTS / ports.length);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'iovalkey';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IdempotencyError, makeIdempotent, step } from '../../../lambda/index.js';
 import { recordId } from '../../../lambda/core/engine.js';
 import { ownerToken } from '../../../lambda/core/owner-token.js';
@@ -160,6 +160,35 @@ describe.skipIf(!redisClusterUrl())('ValkeyStore on a three-node Redis cluster',
   });
 });
 
-describe.skipIf(Boolean(redisUrl()))('ValkeyStore on a real Redis server', () => {
-  it.skip(`skipped: ${REDIS_MISSING}`, () => undefined);
+if (!redisUrl()) {
+  describe('ValkeyStore on a real Redis server', () => {
+    it.skip(`skipped: ${REDIS_MISSING}`, () => undefined);
+  });
+}
+
+describe.skipIf(!inject('redisTlsUrl'))('ValkeyStore over TLS (rediss://) to a real TLS-only Redis', () => {
+  const tlsUrl = () => inject('redisTlsUrl');
+  const claimOnce = (store: ValkeyStore) =>
+    store.claim({ id: randomUUID(), status: 'in-progress', fingerprint: 'f', owner: 'o', leaseExpiresAtMs: now() + 30_000, expiresAtSeconds: seconds(now()) + 60 }, now());
+
+  it('claims over TLS when the client trusts the server\'s CA', async () => {
+    const store = new ValkeyStore({ url: tlsUrl(), keyPrefix: uniquePrefix(), clientOptions: { tls: { ca: inject('redisTlsCa') } } });
+    expect(await claimOnce(store)).toEqual({ claimed: true });
+    await store.close();
+  });
+
+  it('fails with IdempotencyStoreError, claiming nothing, when the server\'s certificate is not trusted', async () => {
+    const store = new ValkeyStore({ url: tlsUrl(), keyPrefix: uniquePrefix(), clientOptions: { maxRetriesPerRequest: 0, retryStrategy: () => null } });
+    (store.client as Redis).on('error', () => undefined);
+    await expect(claimOnce(store)).rejects.toMatchObject({ name: 'IdempotencyStoreError', operation: 'claim' });
+    (store.client as Redis).disconnect();
+  });
+
+  it('fails, claiming nothing, when plain redis:// is pointed at the TLS port', async () => {
+    const plain = tlsUrl().replace('rediss://', 'redis://');
+    const store = new ValkeyStore({ url: plain, keyPrefix: uniquePrefix(), clientOptions: { maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2_000 } });
+    (store.client as Redis).on('error', () => undefined);
+    await expect(claimOnce(store)).rejects.toBeInstanceOf(Error);
+    (store.client as Redis).disconnect();
+  });
 });
