@@ -95,7 +95,9 @@ async function main(): Promise<void> {
     else log('redis-server is not installed: the valkey section is skipped');
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  const output = [table(results), findings(results), details(results), valkey].filter(Boolean).join('\n\n');
+  // The side-by-side table only when a section comparing the two libraries ran.
+  const compared = only.some((section) => section !== 'valkey');
+  const output = [compared ? table(results) : '', findings(results), details(results), valkey].filter(Boolean).join('\n\n');
   process.stdout.write(`\n${output}\n(${seconds} s)\n`);
   if (write) {
     const file = join(ROOT, 'bench', 'results.md');
