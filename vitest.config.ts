@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/dynamodb-local.ts'],
+    globalSetup: ['test/setup/dynamodb-local.ts', 'test/setup/redis-server.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // DynamoDB Local and the CDK synthesis are heavy; two cores do not gain from more workers.

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: retry-safe against Powertools idempotency, side by side, in one run.
- * Options: `--only=requests,cpu,latency,bundle,storm,batch` to run some sections; `--write` to write
+ * Options: `--only=requests,cpu,latency,bundle,storm,batch,valkey` to run some sections; `--write` to write
  * `bench/results.md`; `--quick` for fewer calls (a smoke run, not for publishing).
  */
 import { execFileSync } from 'node:child_process';
@@ -17,8 +17,9 @@ import { measureLatency } from './latency.js';
 import { details, findings, table, type BenchResults } from './report.js';
 import { measureRequests, type RequestFigures } from './requests.js';
 import { measureStorm, type StormFigures } from './storm.js';
+import { measureValkey, valkeyTable } from './valkey.js';
 
-const SECTIONS = ['requests', 'cpu', 'latency', 'bundle', 'storm', 'batch'] as const;
+const SECTIONS = ['requests', 'cpu', 'latency', 'bundle', 'storm', 'batch', 'valkey'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -94,8 +95,17 @@ async function main(): Promise<void> {
   } finally {
     await local?.stop();
   }
+  let valkey = '';
+  if (wants('valkey')) {
+    log(`ValkeyStore on a local redis-server, ${SIZES.latencyCalls} calls per scenario`);
+    const figures = await measureValkey(SIZES.latencyCalls, SIZES.latencyWarmup);
+    if (figures) valkey = valkeyTable(figures);
+    else log('redis-server is not installed: the valkey section is skipped');
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  const output = [table(results), findings(results), details(results)].filter(Boolean).join('\n\n');
+  // The side-by-side table only when a section comparing the two libraries ran.
+  const compared = only.some((section) => section !== 'valkey');
+  const output = [compared ? table(results) : '', findings(results), details(results), valkey].filter(Boolean).join('\n\n');
   process.stdout.write(`\n${output}\n(${seconds} s)\n`);
   if (write) {
     const file = join(ROOT, 'bench', 'results.md');

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -71,19 +71,74 @@ export interface IdempotencyTableProps {
    * @default false
    */
   readonly contributorInsights?: boolean;
+
+  /**
+   * Regions to replicate the table to, making it a DynamoDB global table (`AWS::DynamoDB::GlobalTable`,
+   * through `TableV2`) with multi-region strong consistency (MRSC): a claim is decided against
+   * every region's copy at once, so two regions can never both run the same request. MRSC takes
+   * exactly three regions: this stack's region and two replicas, or one replica and a
+   * `witnessRegion`. The stack's region must be known at synth (`env: { region }`).
+   *
+   * Adding replicas to a table already deployed without them creates a new, empty table (MRSC
+   * starts from an empty table) and leaves the old one in your account (it is retained): see
+   * "Moving a deployed table to a global table" in docs/stores.md before you do.
+   * @default - no replicas: a single-region table (`AWS::DynamoDB::Table`)
+   */
+  readonly replicas?: IdempotencyTableReplica[];
+
+  /**
+   * The region that stores no data but casts the third vote of an MRSC global table with one
+   * replica. Only with `replicas` of one region and strong consistency.
+   * @default - none: two replicas are needed
+   */
+  readonly witnessRegion?: string;
+
+  /**
+   * How the replicas agree. `STRONG` (MRSC) is the only mode that keeps retries safe across
+   * regions. `EVENTUAL` (MREC) evaluates each conditional write against the local region's copy
+   * only, so a retry that lands in another region within the replication delay runs again: it is
+   * refused at synth unless `allowDoubleExecutionAcrossRegions` is set.
+   * @default MultiRegionConsistency.STRONG
+   */
+  readonly multiRegionConsistency?: dynamodb.MultiRegionConsistency;
+
+  /**
+   * Accepts that, under eventual consistency (MREC), the same request handled in two regions at
+   * about the same time runs twice. Only for handlers whose every side effect is idempotent
+   * downstream anyway, or traffic pinned to one region at a time.
+   * @default false
+   */
+  readonly allowDoubleExecutionAcrossRegions?: boolean;
+
+  /**
+   * For a global table encrypted with `encryptionKey`: the ARN of the key to use in each replica
+   * region, by region (KMS keys are regional).
+   * @default - none: required for every replica when `encryptionKey` is set
+   */
+  readonly replicaKeyArns?: Record<string, string>;
+}
+
+/** A region an {@link IdempotencyTable} is replicated to. */
+export interface IdempotencyTableReplica {
+  /** The replica's region, e.g. `us-east-2`. */
+  readonly region: string;
 }
 
 /**
  * The DynamoDB table that retry-safe keeps its idempotency records in: on-demand, partition key
  * `id`, TTL on `expiration`, point-in-time recovery, deletion protection and retention by default.
+ * With `replicas`, a global table with multi-region strong consistency.
  *
  * @example
  * const idempotency = new IdempotencyTable(this, 'Idempotency');
  * idempotency.useBy(myFunction); // least-privilege access and IDEMPOTENCY_TABLE_NAME
  */
 export class IdempotencyTable extends Construct {
-  /** The underlying table. Prefer `grantUse` over its broader `grant*` methods. */
-  readonly table: dynamodb.Table;
+  /**
+   * The underlying table: a `Table` (construct id `Table`), or with `replicas` a `TableV2`
+   * (construct id `GlobalTable`). Prefer `grantUse` over its broader `grant*` methods.
+   */
+  readonly table: dynamodb.Table | dynamodb.TableV2;
   /** The table's name. */
   readonly tableName: string;
   /** The table's ARN. */
@@ -104,7 +159,19 @@ export class IdempotencyTable extends Construct {
     }
 
     this.encryptionKey = props.encryptionKey;
-    this.table = new dynamodb.Table(this, 'Table', {
+    this.table = props.replicas === undefined
+      ? this.singleRegionTable(props, removalPolicy, deletionProtection)
+      : this.globalTable(props, removalPolicy, deletionProtection);
+    this.tableName = this.table.tableName;
+    this.tableArn = this.table.tableArn;
+  }
+
+  private singleRegionTable(props: IdempotencyTableProps, removalPolicy: RemovalPolicy, deletionProtection: boolean): dynamodb.Table {
+    for (const prop of ['witnessRegion', 'multiRegionConsistency', 'allowDoubleExecutionAcrossRegions', 'replicaKeyArns'] as const) {
+      if (props[prop] !== undefined) throw new Error(`IdempotencyTable ${this.node.path}: ${prop} applies only with replicas`);
+    }
+    // The construct id is public API: renaming it would replace the table in users' accounts.
+    return new dynamodb.Table(this, 'Table', {
       tableName: props.tableName,
       partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: TTL_ATTRIBUTE,
@@ -117,8 +184,42 @@ export class IdempotencyTable extends Construct {
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       contributorInsightsSpecification: { enabled: props.contributorInsights ?? false },
     });
-    this.tableName = this.table.tableName;
-    this.tableArn = this.table.tableArn;
+  }
+
+  private globalTable(props: IdempotencyTableProps, removalPolicy: RemovalPolicy, deletionProtection: boolean): dynamodb.TableV2 {
+    const replicas = props.replicas ?? [];
+    validateReplication(this.node.path, Stack.of(this).region, props);
+    Annotations.of(this).addWarningV2(
+      'retry-safe:global-table-is-a-new-table',
+      'IdempotencyTable with replicas is a new AWS::DynamoDB::GlobalTable (construct id GlobalTable). If this construct ' +
+        'was deployed before without replicas, that table is retained, not migrated: records of requests completed ' +
+        'before the switch are not in the new table, and their retries would run again. See docs/stores.md ' +
+        '("Moving a deployed table to a global table").',
+    );
+    const encryption = props.encryptionKey
+      ? dynamodb.TableEncryptionV2.customerManagedKey(props.encryptionKey, props.replicaKeyArns)
+      : dynamodb.TableEncryptionV2.awsManagedKey();
+    // A different construct id from the single-region table's, on purpose: CloudFormation cannot
+    // change a resource's type in place, and the old table must be left alone, not replaced.
+    return new dynamodb.TableV2(this, 'GlobalTable', {
+      tableName: props.tableName,
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+      deletionProtection,
+      removalPolicy,
+      encryption,
+      contributorInsightsSpecification: { enabled: props.contributorInsights ?? false },
+      multiRegionConsistency: props.multiRegionConsistency ?? dynamodb.MultiRegionConsistency.STRONG,
+      witnessRegion: props.witnessRegion,
+      // Every replica keeps the primary's protections: deletion protection and PITR are per replica.
+      replicas: replicas.map(({ region }) => ({
+        region,
+        deletionProtection,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+      })),
+    });
   }
 
   /**
@@ -147,6 +248,54 @@ export class IdempotencyTable extends Construct {
   useBy(fn: lambda.Function): iam.Grant {
     fn.addEnvironment(TABLE_NAME_ENV, this.tableName);
     return this.grantUse(fn);
+  }
+}
+
+/**
+ * Checks a global table's replication at synth: strong consistency with exactly three regions
+ * (two replicas, or one and a witness), or eventual consistency only when its risk is accepted.
+ */
+function validateReplication(path: string, stackRegion: string, props: IdempotencyTableProps): void {
+  const fail = (message: string): never => {
+    throw new Error(`IdempotencyTable ${path}: ${message}`);
+  };
+  const replicas = props.replicas ?? [];
+  if (replicas.length === 0) fail('replicas is empty; leave it unset for a single-region table, or name the replica regions');
+  if (Token.isUnresolved(stackRegion)) {
+    fail("replicas need the stack's region at synth; give the stack an env: { region: 'us-east-1' }");
+  }
+  const regions = replicas.map((replica) => replica.region);
+  if (regions.includes(stackRegion)) fail(`replicas must not include the stack's own region ${stackRegion}: the table is there already`);
+  if (new Set(regions).size !== regions.length) fail(`replicas names a region twice: ${regions.join(', ')}`);
+  const consistency = props.multiRegionConsistency ?? dynamodb.MultiRegionConsistency.STRONG;
+  if (consistency === dynamodb.MultiRegionConsistency.EVENTUAL) {
+    if (!props.allowDoubleExecutionAcrossRegions) {
+      fail(
+        'multiRegionConsistency EVENTUAL (MREC) is refused: each region evaluates a claim against its own copy of ' +
+          'the table, so the same request arriving in two regions within the replication delay (typically up to a ' +
+          'second, unbounded during an outage) is claimed in both and runs twice. Use the default STRONG (MRSC), or set ' +
+          'allowDoubleExecutionAcrossRegions: true if every side effect is idempotent downstream anyway',
+      );
+    }
+    if (props.witnessRegion) fail('witnessRegion applies only to strong consistency (MRSC)');
+  } else {
+    const shape = replicas.length === 2 && !props.witnessRegion ? 'ok' : replicas.length === 1 && props.witnessRegion ? 'ok' : 'bad';
+    if (shape === 'bad') {
+      fail(
+        `multi-region strong consistency takes exactly three regions: this stack's (${stackRegion}) plus two replicas, ` +
+          `or plus one replica and a witnessRegion; got replicas [${regions.join(', ')}]` +
+          (props.witnessRegion ? ` and witnessRegion ${props.witnessRegion}` : ''),
+      );
+    }
+    if (props.witnessRegion && [stackRegion, ...regions].includes(props.witnessRegion)) {
+      fail(`witnessRegion ${props.witnessRegion} must be a region that holds no replica`);
+    }
+  }
+  if (props.encryptionKey) {
+    const missing = regions.filter((region) => !props.replicaKeyArns?.[region]);
+    if (missing.length > 0) {
+      fail(`encryptionKey needs a key in every replica region (KMS keys are regional): give replicaKeyArns for ${missing.join(', ')}`);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 export {
   IdempotencyTable,
   type IdempotencyTableProps,
+  type IdempotencyTableReplica,
   TABLE_ACTIONS,
   KEY_ACTIONS,
   TABLE_NAME_ENV,

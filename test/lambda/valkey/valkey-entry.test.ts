@@ -1,0 +1,39 @@
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The inputs esbuild keeps when bundling `entry` whole (every export used), minified, the SDK external. */
+async function inputsOf(entry: string): Promise<{ inputs: string[]; bytes: number }> {
+  const result = await build({
+    stdin: { contents: `export * from ${JSON.stringify(join(ROOT, entry))};`, resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external: ['@aws-sdk/*'],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const [output] = Object.values(result.metafile.outputs);
+  return { inputs: Object.keys(output.inputs).map((input) => relative(ROOT, resolve(ROOT, input))), bytes: output.bytes };
+}
+
+describe('the retry-safe/valkey entry', () => {
+  it('is never reached from the runtime entry: DynamoDB users bundle no Valkey store and no Redis client', async () => {
+    const { inputs } = await inputsOf('lambda/index.ts');
+    expect(inputs.filter((input) => input.startsWith('lambda/valkey/'))).toEqual([]);
+    expect(inputs.filter((input) => input.includes('node_modules/iovalkey'))).toEqual([]);
+  });
+
+  it('brings the store and iovalkey, and no DynamoDB code', async () => {
+    const { inputs } = await inputsOf('lambda/valkey/index.ts');
+    expect(inputs).toContain('lambda/valkey/valkey-store.ts');
+    expect(inputs.some((input) => input.includes('node_modules/iovalkey/'))).toBe(true);
+    expect(inputs.filter((input) => input.includes('dynamodb'))).toEqual([]);
+  });
+});
