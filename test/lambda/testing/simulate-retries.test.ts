@@ -4,9 +4,10 @@
  * catch a handler that is not safe to retry.
  */
 import { describe, expect, it } from 'vitest';
-import { IdempotencyError, IdempotencyInProgressError } from '../../../lambda/index.js';
+import { IdempotencyError, IdempotencyInProgressError, makeIdempotent, step, StepInterruptedError } from '../../../lambda/index.js';
 import { FaultyStore, InMemoryStore, simulateCrashes, simulateRetries } from '../../../lambda/testing/index.js';
-import { ORDER, SHOP_STEPS, shopWorld } from './shop-world.js';
+import { recordingLogger } from '../../support/lambda-context.js';
+import { DedupingFake, ORDER, SHOP_STEPS, shopWorld, type Order } from './shop-world.js';
 
 describe('simulateRetries', () => {
   it('delivers sequential retries: the first runs, the others replay its result', async () => {
@@ -81,6 +82,46 @@ describe('simulateRetries', () => {
     expect(world.payments.effects).toBe(1);
     expect(world.mailer.calls).toBe(1);
     expect(world.logger.warnings).toContain('retry-safe: lease lapsed before completion; result not stored');
+  });
+
+  it('races the retries after a crash: one takes over, the others are told it is in progress, one charge', async () => {
+    const world = shopWorld();
+
+    const report = await simulateRetries(world.handler, ORDER, {
+      store: world.store,
+      attempts: 4,
+      concurrent: true,
+      crash: { operation: 'complete', when: 'before' },
+    });
+
+    const [, ...racing] = report.attempts;
+    expect(racing.filter((a) => a.ran)).toHaveLength(1);
+    expect(racing.filter((a) => a.status === 'threw').map((a) => a.status === 'threw' && a.error)).toEqual([
+      expect.any(IdempotencyInProgressError),
+      expect.any(IdempotencyInProgressError),
+    ]);
+    expect(world.payments.effects).toBe(1);
+  });
+
+  it('reports the refusal an at-most-once step owes a retry after a crash between its start and its outcome', async () => {
+    const world = () => {
+      const store = new FaultyStore(new InMemoryStore());
+      const payments = new DedupingFake('ch');
+      const handler = makeIdempotent(
+        async (order: Order) => ({ id: order.id, chargeId: await step('charge', (key) => payments.perform(key), { atMostOnce: true }) }),
+        { store, name: 'orders', key: (order) => order.id, logger: recordingLogger() },
+      );
+      return { store, handler, payments };
+    };
+    const clean = world();
+    const { crashPoints } = await simulateRetries(clean.handler, ORDER, { store: clean.store, attempts: 1, stepNames: ['charge'] });
+    const crashed = world();
+    const point = crashPoints.find((p) => p.operation === 'finishStep' && p.when === 'before');
+    const report = await simulateRetries(crashed.handler, ORDER, { store: crashed.store, crash: point });
+
+    expect(crashPoints.map((p) => p.label)).toContain('after step "charge" ran, before its outcome was written');
+    expect(report.attempts[1]).toMatchObject({ status: 'threw', ran: true, error: expect.any(StepInterruptedError) });
+    expect(crashed.payments.calls).toBe(1);
   });
 
   it('fails clearly when the first attempt never reaches the crash point', async () => {
