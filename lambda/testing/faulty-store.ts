@@ -1,6 +1,7 @@
 import { IdempotencyError, IdempotencyStoreError } from '../core/errors.js';
 import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from '../core/store.js';
 import { stepStoreFor, type StepRecord, type StepStore, type StepWriteResult } from '../steps/step-store.js';
+import { stepRecordId } from '../steps/step.js';
 import { currentAttempt } from './attempt-scope.js';
 
 /** A store method a fault can strike. */
@@ -89,6 +90,16 @@ export interface StoreCall {
   readonly fault?: FaultKind;
   /** For a claim that got an answer: whether it was this invocation's. */
   readonly claimed?: boolean;
+}
+
+/**
+ * A test for `Fault.id` that picks the records of the step named `name` (in any execution).
+ * @example
+ * store.inject({ operation: 'recordStep', kind: 'throttle', times: 4, id: stepRecordOf('charge') });
+ */
+export function stepRecordOf(name: string): (id: string) => boolean {
+  const suffix = stepRecordId('', name);
+  return (id) => id.endsWith(suffix);
 }
 
 const OPERATION_NAMES: Record<StoreOperation, string> = {

@@ -6,6 +6,7 @@ export { TestClock } from './clock.js';
 export { InMemoryStore, type InMemoryStoreOptions } from './in-memory-store.js';
 export {
   FaultyStore,
+  stepRecordOf,
   WRITE_OPERATIONS,
   type Fault,
   type FaultKind,

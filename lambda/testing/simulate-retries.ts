@@ -1,8 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { IdempotencyError } from '../core/errors.js';
-import { stepRecordId } from '../steps/step.js';
 import { currentAttempt, runAsAttempt } from './attempt-scope.js';
-import { FaultyStore, WRITE_OPERATIONS, type StoreCall, type StoreOperation } from './faulty-store.js';
+import { FaultyStore, stepRecordOf, WRITE_OPERATIONS, type StoreCall, type StoreOperation } from './faulty-store.js';
 import type { InMemoryStore } from './in-memory-store.js';
 
 /** A wrapped handler as the platform calls it: `makeIdempotent(...)`, or a Middy handler. */
@@ -308,7 +307,7 @@ function validate(options: SimulateRetriesOptions): SimulateRetriesOptions {
 function labelOf(point: CrashPoint, stepNames: readonly string[] | undefined, id?: string): string {
   if (point.label) return point.label;
   const nth = point.nth ?? 1;
-  const name = id && stepNames?.find((candidate) => id.endsWith(stepRecordId('', candidate)));
+  const name = id && stepNames?.find((candidate) => stepRecordOf(candidate)(id));
   const step = name ? `step "${name}"` : `step #${nth}`;
   const after = point.when === 'after';
   switch (point.operation) {

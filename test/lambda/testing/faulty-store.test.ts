@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { IdempotencyError, IdempotencyInProgressError, IdempotencyStoreError } from '../../../lambda/index.js';
-import { FaultyStore, InMemoryStore, type Fault } from '../../../lambda/testing/index.js';
-import { stepRecordId } from '../../../lambda/steps/step.js';
+import { FaultyStore, InMemoryStore, stepRecordOf, type Fault } from '../../../lambda/testing/index.js';
 import { ORDER, shopWorld } from './shop-world.js';
 
 const NO_CONTEXT = undefined as never;
@@ -73,7 +72,7 @@ describe('FaultyStore', () => {
 
   it('strikes only the records its id test picks', async () => {
     const world = shopWorld();
-    const emailId = (id: string) => id.endsWith(stepRecordId('', 'email'));
+    const emailId = stepRecordOf('email');
     world.store.inject({ operation: 'recordStep', kind: 'throttle', id: emailId });
 
     await world.handler(ORDER, NO_CONTEXT);
