@@ -77,6 +77,8 @@ export interface InjectedFault {
   readonly reached: Promise<void>;
   /** Lets paused calls go on (and later strikes of a `pause` pass at once). */
   resume(): void;
+  /** Unschedules it: calls from now on pass it by (paused ones stay paused until `resume()`). */
+  cancel(): void;
 }
 
 /** One call the store received, in order, for assertions and for finding crash points. */
@@ -164,6 +166,10 @@ export class FaultyStore<TStore extends IdempotencyStore = IdempotencyStore> imp
       resume() {
         armed.resumed = true;
         for (const go of armed.waiting.splice(0)) go();
+      },
+      cancel: () => {
+        const index = this.armed.indexOf(armed);
+        if (index >= 0) this.armed.splice(index, 1);
       },
     };
   }

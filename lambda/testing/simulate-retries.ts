@@ -125,7 +125,9 @@ export async function simulateRetries<TEvent, TResult>(
   const attempts = options.attempts ?? 2;
   const contextFor = options.context ?? simulatedContext;
   const deliver = (attempt: number) => runAsAttempt(attempt, () => settle(() => handler(event, contextFor(attempt))));
+  // This simulation's calls only: a store may have served others before.
   const firstCall = store.calls.length;
+  const calls = () => store.calls.slice(firstCall);
   const outcomes: AttemptOutcome<TResult>[] = [];
   const interrupt = options.crash ?? options.pause;
 
@@ -144,17 +146,18 @@ export async function simulateRetries<TEvent, TResult>(
     const first = deliver(1);
     const reached = await Promise.race([fault.reached.then(() => true), first.then(() => false)]);
     if (!reached) {
+      fault.cancel();
       throw new IdempotencyError(
         `the first attempt finished without reaching the crash point "${label}": pick one from a clean run's crashPoints`,
       );
     }
     store.inner.lapseLeases();
     if (options.crash) {
-      outcomes.push({ attempt: 1, status: 'crashed', at: label, ran: ranIn(store, 1), calls: callsOf(store, 1) });
+      outcomes.push({ attempt: 1, status: 'crashed', at: label, ran: ranIn(calls(), 1), calls: callsOf(calls(), 1) });
     } else {
       resumeFirst = async () => {
         fault.resume();
-        outcomes.push(outcomeOf(1, await first, store));
+        outcomes.push(outcomeOf(1, await first, calls()));
       };
     }
   }
@@ -162,16 +165,16 @@ export async function simulateRetries<TEvent, TResult>(
   const later = Array.from({ length: Math.max(0, attempts - rest + 1) }, (_, index) => rest + index);
   if (options.concurrent) {
     const settled = await Promise.all(later.map(deliver));
-    later.forEach((attempt, index) => outcomes.push(outcomeOf(attempt, settled[index], store)));
+    later.forEach((attempt, index) => outcomes.push(outcomeOf(attempt, settled[index], calls())));
   } else {
-    for (const attempt of later) outcomes.push(outcomeOf(attempt, await deliver(attempt), store));
+    for (const attempt of later) outcomes.push(outcomeOf(attempt, await deliver(attempt), calls()));
   }
   await resumeFirst?.();
   outcomes.sort((a, b) => a.attempt - b.attempt);
   return {
     attempts: outcomes,
     runs: outcomes.filter((outcome) => outcome.ran).length,
-    crashPoints: interrupt ? [] : crashPointsOf(store.calls.slice(firstCall).filter((c) => c.attempt === 1), options.stepNames),
+    crashPoints: interrupt ? [] : crashPointsOf(callsOf(calls(), 1), options.stepNames),
   };
 }
 
@@ -249,16 +252,16 @@ async function settle<T>(run: () => Promise<T>): Promise<Settled<T>> {
   }
 }
 
-function outcomeOf<T>(attempt: number, settled: Settled<T>, store: FaultyStore): AttemptOutcome<T> {
-  return { attempt, ran: ranIn(store, attempt), calls: callsOf(store, attempt), ...settled };
+function outcomeOf<T>(attempt: number, settled: Settled<T>, calls: readonly StoreCall[]): AttemptOutcome<T> {
+  return { attempt, ran: ranIn(calls, attempt), calls: callsOf(calls, attempt), ...settled };
 }
 
-function callsOf(store: FaultyStore, attempt: number): StoreCall[] {
-  return store.calls.filter((call) => call.attempt === attempt);
+function callsOf(calls: readonly StoreCall[], attempt: number): StoreCall[] {
+  return calls.filter((call) => call.attempt === attempt);
 }
 
-function ranIn(store: FaultyStore, attempt: number): boolean {
-  return store.calls.some((call) => call.attempt === attempt && call.operation === 'claim' && call.claimed === true);
+function ranIn(calls: readonly StoreCall[], attempt: number): boolean {
+  return calls.some((call) => call.attempt === attempt && call.operation === 'claim' && call.claimed === true);
 }
 
 /** A simulation's fault strikes its first attempt only (the test runs inside the calling attempt). */

@@ -130,6 +130,9 @@ describe('simulateRetries', () => {
     await expect(
       simulateRetries(world.handler, ORDER, { store: world.store, crash: { operation: 'finishStep', when: 'before' } }),
     ).rejects.toThrow(/without reaching the crash point/);
+    // The unreached crash is unscheduled, and a second simulation on the store reports its own attempts only.
+    const again = await simulateRetries(world.handler, ORDER, { store: world.store, attempts: 1 });
+    expect(again.attempts).toEqual([expect.objectContaining({ attempt: 1, status: 'returned', ran: false })]);
   });
 
   it.each([
