@@ -20,6 +20,7 @@ export {
   simulateRetries,
   type AttemptOutcome,
   type CrashPoint,
+  type ContextOf,
   type CrashSimulation,
   type SimulatedHandler,
   type SimulatedWorld,

@@ -1,11 +1,14 @@
-import type { Context } from 'aws-lambda';
+import type { LambdaContext } from '../core/lambda-types.js';
 import { IdempotencyError } from '../core/errors.js';
 import { currentAttempt, runAsAttempt } from './attempt-scope.js';
 import { FaultyStore, stepRecordOf, WRITE_OPERATIONS, type StoreCall, type StoreOperation } from './faulty-store.js';
 import type { InMemoryStore } from './in-memory-store.js';
 
 /** A wrapped handler as the platform calls it: `makeIdempotent(...)`, or a Middy handler. */
-export type SimulatedHandler<TEvent, TResult> = (event: TEvent, context: Context) => Promise<TResult>;
+export type SimulatedHandler<TEvent, TResult, TContext extends LambdaContext = LambdaContext> = (
+  event: TEvent,
+  context: TContext,
+) => Promise<TResult>;
 
 /**
  * A moment in an attempt to crash (or pause) at: just before, or just after, the `nth` call of a
@@ -30,7 +33,7 @@ export interface CrashPoint {
 }
 
 /** Options for {@link simulateRetries}. */
-export interface SimulateRetriesOptions {
+export interface SimulateRetriesOptions<TContext extends LambdaContext = LambdaContext> {
   /**
    * The store the handler was wrapped with: a `FaultyStore` over an `InMemoryStore`, so the
    * simulation can crash or pause an attempt and let its lease lapse on the store's clock.
@@ -70,7 +73,7 @@ export interface SimulateRetriesOptions {
    *   a process death no timer fires: Middy sets no timeout, and a claim's lease is Lambda's
    *   longest (15 minutes and a margin), which the simulation lets lapse on the store's clock
    */
-  readonly context?: (attempt: number) => Context;
+  readonly context?: (attempt: number) => TContext;
 }
 
 /** What one delivery of the event came to. */
@@ -116,14 +119,16 @@ const SIMULATED_FUNCTION = 'simulated-function';
  * expect(report.attempts[1]).toMatchObject({ status: 'returned', ran: true });
  * expect(payments.charges).toHaveLength(1);
  */
-export async function simulateRetries<TEvent, TResult>(
-  handler: SimulatedHandler<TEvent, TResult>,
+export async function simulateRetries<TEvent, TResult, TContext extends LambdaContext = LambdaContext>(
+  handler: SimulatedHandler<TEvent, TResult, TContext>,
   event: TEvent,
-  options: SimulateRetriesOptions,
+  options: SimulateRetriesOptions<TContext>,
 ): Promise<SimulationReport<TResult>> {
   const { store } = validate(options);
   const attempts = options.attempts ?? 2;
-  const contextFor = options.context ?? simulatedContext;
+  // The default context lacks getRemainingTimeInMillis on purpose (see `context`): a handler typed
+  // with a fuller context type reads only what a Lambda context always has.
+  const contextFor = options.context ?? (simulatedContext as (attempt: number) => TContext);
   const deliver = (attempt: number) => runAsAttempt(attempt, () => settle(() => handler(event, contextFor(attempt))));
   // This simulation's calls only: a store may have served others before.
   const firstCall = store.calls.length;
@@ -179,13 +184,20 @@ export async function simulateRetries<TEvent, TResult>(
 }
 
 /** A fresh world for one simulation: the wrapped handler, its store, and whatever fakes you check. */
-export interface SimulatedWorld<TEvent, TResult> {
-  readonly handler: SimulatedHandler<TEvent, TResult>;
+export interface SimulatedWorld<TEvent, TResult, TContext extends LambdaContext = LambdaContext> {
+  readonly handler: SimulatedHandler<TEvent, TResult, TContext>;
   readonly store: FaultyStore<InMemoryStore>;
 }
 
+/** The context type a world's handler is written for (a Middy handler's `Context`, say). */
+export type ContextOf<TWorld> = TWorld extends { readonly handler: (event: never, context: infer C) => unknown }
+  ? C extends LambdaContext
+    ? C
+    : LambdaContext
+  : LambdaContext;
+
 /** One crash point's simulation, with the world it ran in. */
-export interface CrashSimulation<TEvent, TResult, TWorld extends SimulatedWorld<TEvent, TResult>> {
+export interface CrashSimulation<TResult, TWorld> {
   readonly point: CrashPoint & { readonly label: string };
   readonly report: SimulationReport<TResult>;
   readonly world: TWorld;
@@ -202,21 +214,23 @@ export interface CrashSimulation<TEvent, TResult, TWorld extends SimulatedWorld<
  * const { crashes } = await simulateCrashes(() => newWorld(), order);
  * for (const { point, world } of crashes) expect(world.payments.charges, point.label).toHaveLength(1);
  */
-export async function simulateCrashes<TEvent, TResult, TWorld extends SimulatedWorld<TEvent, TResult>>(
+export async function simulateCrashes<TEvent, TResult, TWorld extends SimulatedWorld<TEvent, TResult, never>>(
   setup: () => TWorld | Promise<TWorld>,
   event: TEvent,
-  options: Omit<SimulateRetriesOptions, 'store' | 'crash' | 'pause'> = {},
+  options: Omit<SimulateRetriesOptions<ContextOf<TWorld>>, 'store' | 'crash' | 'pause'> = {},
 ): Promise<{
   readonly clean: { readonly report: SimulationReport<TResult>; readonly world: TWorld };
-  readonly crashes: readonly CrashSimulation<TEvent, TResult, TWorld>[];
+  readonly crashes: readonly CrashSimulation<TResult, TWorld>[];
 }> {
+  // Each world's handler takes the context type it was written for: `options.context` makes one.
+  const handlerOf = (world: TWorld) => world.handler as unknown as SimulatedHandler<TEvent, TResult, ContextOf<TWorld>>;
   const world = await setup();
-  const report = await simulateRetries(world.handler, event, { ...options, store: world.store, attempts: 1, concurrent: false });
-  const crashes: CrashSimulation<TEvent, TResult, TWorld>[] = [];
+  const report = await simulateRetries(handlerOf(world), event, { ...options, store: world.store, attempts: 1, concurrent: false });
+  const crashes: CrashSimulation<TResult, TWorld>[] = [];
   for (const point of report.crashPoints) {
     const crashed = await setup();
     const label = labelOf(point, options.stepNames);
-    const crashReport = await simulateRetries(crashed.handler, event, { ...options, store: crashed.store, crash: point });
+    const crashReport = await simulateRetries(handlerOf(crashed), event, { ...options, store: crashed.store, crash: point });
     crashes.push({ point: { ...point, label }, report: crashReport, world: crashed });
   }
   return { clean: { report, world }, crashes };
@@ -269,9 +283,8 @@ function isFirstAttempt(): boolean {
   return currentAttempt() === 1;
 }
 
-function simulatedContext(attempt: number): Context {
+function simulatedContext(attempt: number): LambdaContext {
   return {
-    callbackWaitsForEmptyEventLoop: false,
     functionName: SIMULATED_FUNCTION,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${SIMULATED_FUNCTION}`,
@@ -279,13 +292,10 @@ function simulatedContext(attempt: number): Context {
     awsRequestId: `simulated-attempt-${attempt}`,
     logGroupName: `/aws/lambda/${SIMULATED_FUNCTION}`,
     logStreamName: 'simulated',
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  } as Omit<Context, 'getRemainingTimeInMillis'> as Context;
+  } as Omit<LambdaContext, 'getRemainingTimeInMillis'> as LambdaContext;
 }
 
-function validate(options: SimulateRetriesOptions): SimulateRetriesOptions {
+function validate<TContext extends LambdaContext>(options: SimulateRetriesOptions<TContext>): SimulateRetriesOptions<TContext> {
   if (!(options?.store instanceof FaultyStore) || typeof options.store.inner?.lapseLeases !== 'function') {
     throw new IdempotencyError(
       'simulateRetries needs { store }: the FaultyStore over an InMemoryStore that the handler was wrapped with',
