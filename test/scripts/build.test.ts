@@ -5,7 +5,7 @@ describe('the package entries in package.json', () => {
   it('each map a subpath to dist/ with its source present and a node10 types mapping', () => {
     const entries = packageEntries();
 
-    expect(entries.map((entry) => entry.subpath)).toEqual(['.', './cdk']);
-    expect(entries.map((entry) => entry.source)).toEqual(['lambda/index.ts', 'lib/index.ts']);
+    expect(entries.map((entry) => entry.subpath)).toEqual(['.', './cdk', './testing']);
+    expect(entries.map((entry) => entry.source)).toEqual(['lambda/index.ts', 'lib/index.ts', 'lambda/testing/index.ts']);
   });
 });
