@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { DynamoDBStore } from '../core/dynamodb-store.js';
+import type { IdempotencyStore } from '../core/store.js';
 import { httpIdempotency } from '../http/http-idempotency.js';
 import { readHttpEvent, type HttpEvent } from '../http/http-event.js';
 import type { HttpResponse } from '../http/http-response.js';
@@ -53,10 +54,14 @@ export const ORDERS_OPERATION = 'orders';
 
 /**
  * Builds the handler for these tables; the deployed `handler` is this with the environment's.
- * `onOutcome` receives each call's outcome (the deployed one writes CloudWatch EMF metrics).
+ * @param idempotency the idempotency table's name, or a store to keep records in (a test's
+ *   `InMemoryStore` from `retry-safe/testing`)
+ * @param onOutcome receives each call's outcome (the deployed handler writes CloudWatch EMF metrics)
+ * @default - the `IDEMPOTENCY_TABLE_NAME` environment variable's table
  */
-export function createOrdersHandler(orders: OrdersTable, idempotencyTableName?: string, onOutcome?: OutcomeListener) {
-  const store = new DynamoDBStore({ tableName: idempotencyTableName, client: orders.client });
+export function createOrdersHandler(orders: OrdersTable, idempotency?: string | IdempotencyStore, onOutcome?: OutcomeListener) {
+  const store =
+    typeof idempotency === 'object' ? idempotency : new DynamoDBStore({ tableName: idempotency, client: orders.client });
   return middy<HttpEvent, HttpResponse, Error, Context>()
     // The example API is public (no authorizer), so its clients share one key space, on purpose:
     // a real API adds an authorizer and drops this line, and keys are then kept apart per caller.

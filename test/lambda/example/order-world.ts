@@ -5,7 +5,7 @@
  * response came back. The fakes' records are then counted straight from the orders table.
  */
 import { randomUUID } from 'node:crypto';
-import { PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { localClient } from '../../../scripts/dynamodb-local.js';
 import { inventoryId } from '../../../lambda/example/inventory.js';
@@ -124,46 +124,8 @@ export async function orderWorld() {
     return toReply(await handler(httpV2({ method: 'GET', path }), lambdaContext()));
   }
 
-  async function ledger(): Promise<Ledger> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await idempotency.client.send(
-        new ScanCommand({ TableName: ordersTableName, ConsistentRead: true, ExclusiveStartKey: start }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    const kind = (prefix: string) => items.filter((i) => i.id?.S?.startsWith(`${prefix}#`));
-    const calls = (records: Item[]) => records.reduce((sum, i) => sum + Number(i.calls?.N ?? 0), 0);
-    const inventory: Ledger['inventory'] = {};
-    for (const item of kind('inventory')) {
-      inventory[item.sku?.S ?? ''] = { stock: Number(item.stock?.N), version: Number(item.version?.N) };
-    }
-    const charges = kind('charge');
-    const refunds = kind('refund');
-    const emails = kind('email');
-    const fulfilments = kind('fulfilment');
-    return {
-      orders: items.filter((i) => !i.id?.S?.includes('#')),
-      charges,
-      refunds,
-      emails,
-      fulfilments,
-      calls: { charge: calls(charges), refund: calls(refunds), email: calls(emails), fulfilment: calls(fulfilments) },
-      inventory,
-    };
-  }
-
-  /** Stocks a product before its first order (first use would stock the catalogue's amount). */
-  async function stock(sku: string, units: number): Promise<void> {
-    await idempotency.client.send(
-      new PutItemCommand({
-        TableName: ordersTableName,
-        Item: { id: { S: inventoryId(sku) }, sku: { S: sku }, stock: { N: String(units) }, version: { N: '1' } },
-      }),
-    );
-  }
+  const ledger = () => readLedger(idempotency.client, ordersTableName);
+  const stock = (sku: string, units: number) => stockProduct(idempotency.client, ordersTableName, sku, units);
 
   return {
     idempotencyTableName: idempotency.tableName,
@@ -179,7 +141,48 @@ export async function orderWorld() {
   };
 }
 
-function toReply(response: HttpResponse): Reply {
+/** What the orders table holds, by kind, with the calls each fake received. */
+export async function readLedger(client: DynamoDBClient, ordersTableName: string): Promise<Ledger> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: ordersTableName, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  const kind = (prefix: string) => items.filter((i) => i.id?.S?.startsWith(`${prefix}#`));
+  const calls = (records: Item[]) => records.reduce((sum, i) => sum + Number(i.calls?.N ?? 0), 0);
+  const inventory: Ledger['inventory'] = {};
+  for (const item of kind('inventory')) {
+    inventory[item.sku?.S ?? ''] = { stock: Number(item.stock?.N), version: Number(item.version?.N) };
+  }
+  const charges = kind('charge');
+  const refunds = kind('refund');
+  const emails = kind('email');
+  const fulfilments = kind('fulfilment');
+  return {
+    orders: items.filter((i) => !i.id?.S?.includes('#')),
+    charges,
+    refunds,
+    emails,
+    fulfilments,
+    calls: { charge: calls(charges), refund: calls(refunds), email: calls(emails), fulfilment: calls(fulfilments) },
+    inventory,
+  };
+}
+
+/** Stocks a product before its first order (first use would stock the catalogue's amount). */
+export async function stockProduct(client: DynamoDBClient, ordersTableName: string, sku: string, units: number): Promise<void> {
+  await client.send(
+    new PutItemCommand({
+      TableName: ordersTableName,
+      Item: { id: { S: inventoryId(sku) }, sku: { S: sku }, stock: { N: String(units) }, version: { N: '1' } },
+    }),
+  );
+}
+
+/** The reply a client sees for a handler's response. */
+export function toReply(response: HttpResponse): Reply {
   const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   return { statusCode: response.statusCode, headers, body: response.body ?? '' };
 }
