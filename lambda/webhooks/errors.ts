@@ -10,7 +10,7 @@ export class WebhookVerificationError extends IdempotencyError {
   // A literal: minifiers rename classes (see core/errors.ts).
   override readonly name = 'WebhookVerificationError';
 
-  constructor(reason: string, options?: ErrorOptions) {
+  constructor(reason: string, options?: { cause?: unknown }) {
     super(reason, options);
   }
 }
