@@ -86,6 +86,29 @@ async function waitUntilListening(child: ChildProcess, port: number, output: () 
   throw new Error(`DynamoDB Local did not listen on port ${port} within ${STARTUP_TIMEOUT_MS} ms:\n${output()}`);
 }
 
+/**
+ * Starts a server process and resolves once it has spawned, keeping the last 4000 characters of
+ * its output for the error that says why it did not come up. `what` names it in that error.
+ */
+export async function spawnServer(
+  command: string,
+  args: readonly string[],
+  what: string,
+): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const collect = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  await new Promise<void>((ok, fail) => {
+    child.once('spawn', ok);
+    child.once('error', (e) => fail(new Error(`could not start ${what}: ${e.message}`)));
+  });
+  return { child, log: () => log };
+}
+
 /** Starts DynamoDB Local and resolves once it accepts connections. */
 export async function startDynamoDBLocal(options: StartOptions = {}): Promise<DynamoDBLocal> {
   const dir = ensureDynamoDBLocal();
@@ -94,7 +117,7 @@ export async function startDynamoDBLocal(options: StartOptions = {}): Promise<Dy
     ? ['-dbPath', resolve(options.dataDir), '-sharedDb']
     : ['-inMemory'];
   if (options.dataDir) mkdirSync(resolve(options.dataDir), { recursive: true });
-  const child = spawn(
+  const { child, log } = await spawnServer(
     'java',
     [
       `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
@@ -104,19 +127,9 @@ export async function startDynamoDBLocal(options: StartOptions = {}): Promise<Dy
       '-port',
       String(port),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    'java (is a JRE installed?)',
   );
-  let log = '';
-  const collect = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  await new Promise<void>((ok, fail) => {
-    child.once('spawn', ok);
-    child.once('error', (e) => fail(new Error(`could not start java (is a JRE installed?): ${e.message}`)));
-  });
-  await waitUntilListening(child, port, () => log);
+  await waitUntilListening(child, port, log);
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

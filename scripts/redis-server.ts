@@ -3,12 +3,12 @@
  * `redis-server` package, started on free loopback ports and stopped by its own PIDs. Used by the
  * test setup. `.ci/run` installs the package where it is missing.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'iovalkey';
-import { freePort } from './dynamodb-local.js';
+import { freePort, spawnServer } from './dynamodb-local.js';
 
 const STARTUP_TIMEOUT_MS = 30_000;
 /** Slots a Redis cluster divides between its primaries. */
@@ -127,19 +127,9 @@ async function startNodes(count: number, cluster: boolean, tls?: TlsFiles): Prom
         args.push('--port', String(port));
       }
       if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`);
-      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const { child, log } = await spawnServer(binary, args, binary);
       children.push(child);
-      let log = '';
-      const collect = (chunk: Buffer) => {
-        log = (log + chunk.toString()).slice(-4000);
-      };
-      child.stdout?.on('data', collect);
-      child.stderr?.on('data', collect);
-      await new Promise<void>((ok, fail) => {
-        child.once('spawn', ok);
-        child.once('error', (e) => fail(new Error(`could not start ${binary}: ${e.message}`)));
-      });
-      await waitForPing(child, port, () => log, tls?.caPem);
+      await waitForPing(child, port, log, tls?.caPem);
       ports.push(port);
     }
   } catch (error) {
