@@ -1,4 +1,5 @@
 import type { Item } from '../lambda/core/dynamodb-items.js';
+import { RESULT_ITEM_ATTRIBUTE } from '../lambda/core/table-schema.js';
 import { CliUsageError, parseCliArgs, USAGE, type CliArgs } from './args.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import {
@@ -80,7 +81,8 @@ async function inspect(args: CliArgs, table: Table, io: CliIO): Promise<ExitCode
       if (!steps.some((s) => s.id === view.id)) steps.push({ id: view.id, record: view });
     }
   }
-  const record = item ? viewOf(item, nowMs) : undefined;
+  const resultRef = item?.[RESULT_ITEM_ATTRIBUTE]?.S;
+  const record = item ? viewOf(item, nowMs, resultRef ? await readItem(table, resultRef) : undefined) : undefined;
   if (args.json) {
     io.out(JSON.stringify({ id, found: record !== undefined, record, steps }, null, 2) + '\n');
   } else {
@@ -168,10 +170,12 @@ function describeRecord(record: RecordView): string {
       : `${record.leaseExpiresAt}${record.leaseExpired ? ' (expired)' : ' (live)'}`;
   const result =
     record.resultEncoding === 'none'
-      ? record.resultUnavailable
+      ? record.resultItem
+        ? `missing: its item ${record.resultItem} is gone`
+        : record.resultUnavailable
         ? `none (${record.resultUnavailable})`
         : 'none'
-      : `${record.resultBytes} bytes (${record.resultEncoding})`;
+      : `${record.resultBytes} bytes (${record.resultEncoding})${record.resultItem ? ` in ${record.resultItem}` : ''}`;
   const rows: [string, string][] = [
     ['id', record.id],
     ['status', record.status],

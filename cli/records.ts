@@ -41,8 +41,13 @@ export interface RecordView {
   readonly retainedUntil: string;
   /** Size of the stored result in bytes, as stored; `0` when none. */
   readonly resultBytes: number;
-  /** `json`, `deflate` (compressed JSON) or `none`. */
-  readonly resultEncoding: 'json' | 'deflate' | 'none';
+  /**
+   * `json` (text), `clone` (a structured clone, for values JSON cannot hold), `brotli`
+   * (compressed JSON or clone), `deflate` (compressed, written by 0.1) or `none`.
+   */
+  readonly resultEncoding: 'json' | 'clone' | 'brotli' | 'deflate' | 'none';
+  /** The id of the item holding a large result, kept out of the record; size and encoding are that item's. */
+  readonly resultItem?: string;
   /** Why a completed record has no replayable result (`too-large`, `unserializable`). */
   readonly resultUnavailable?: string;
   /** Hash of the request fingerprint. */
@@ -98,10 +103,10 @@ export async function readItem(table: Table, id: string): Promise<Item | undefin
   return out.Item;
 }
 
-/** What the CLI shows of an item, read with the runtime's own item mapping. */
-export function viewOf(item: Item, nowMs: number): RecordView {
+/** What the CLI shows of an item, read with the runtime's own item mapping; `resultItem` holds a result kept apart. */
+export function viewOf(item: Item, nowMs: number, resultItem?: Item): RecordView {
   const record = fromItem(item);
-  const result = record.result;
+  const result = resultItem ? fromItem(resultItem).result : record.result;
   return {
     id: record.id,
     status: record.status,
@@ -111,10 +116,18 @@ export function viewOf(item: Item, nowMs: number): RecordView {
       : {}),
     retainedUntil: new Date(record.expiresAtSeconds * 1000).toISOString(),
     resultBytes: result === undefined ? 0 : typeof result === 'string' ? Buffer.byteLength(result) : result.byteLength,
-    resultEncoding: result === undefined ? 'none' : typeof result === 'string' ? 'json' : 'deflate',
+    resultEncoding: encodingOf(result),
+    ...(record.resultRef ? { resultItem: record.resultRef } : {}),
     ...(record.resultUnavailable ? { resultUnavailable: record.resultUnavailable } : {}),
     fingerprint: record.fingerprint,
   };
+}
+
+// The first byte tells the codec's forms apart (see lambda/core/result-codec.ts).
+function encodingOf(result: string | Uint8Array | undefined): RecordView['resultEncoding'] {
+  if (result === undefined) return 'none';
+  if (typeof result === 'string') return 'json';
+  return result[0] === 0xff ? 'clone' : result[0] === 0xfe ? 'brotli' : 'deflate';
 }
 
 /**

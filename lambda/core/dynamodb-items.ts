@@ -1,6 +1,6 @@
-import { UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyStoreError } from './errors.js';
-import type { UnstorableReason } from './result-codec.js';
+import type { EncodedResult, UnstorableReason } from './result-codec.js';
 import type { CompletionRecord, IdempotencyRecord } from './store.js';
 import {
   COMPLETED,
@@ -10,6 +10,7 @@ import {
   OWNER_ATTRIBUTE,
   PARTITION_KEY,
   RESULT_ATTRIBUTE,
+  RESULT_ITEM_ATTRIBUTE,
   RESULT_UNAVAILABLE_ATTRIBUTE,
   STATUS_ATTRIBUTE,
   TTL_ATTRIBUTE,
@@ -47,14 +48,18 @@ export async function conditionalWrite(send: () => Promise<unknown>, operation: 
   }
 }
 
-/** The attribute value of a stored result: JSON text as S, compressed JSON as B. */
+/** The attribute value of a stored result: JSON text as S, bytes (clone, compressed) as B. */
 export function resultValue(result: string | Uint8Array): AttributeValue {
   return typeof result === 'string' ? { S: result } : { B: result };
 }
 
+/** The stored result an attribute value holds. */
+export function resultOf(value: AttributeValue | undefined): EncodedResult {
+  return value?.S ?? value?.B;
+}
+
 /** Reads a record from an item. */
 export function fromItem(item: Item): IdempotencyRecord {
-  const result = item[RESULT_ATTRIBUTE];
   const lease = item[LEASE_ATTRIBUTE]?.N;
   return {
     id: item[PARTITION_KEY]?.S ?? '',
@@ -63,8 +68,9 @@ export function fromItem(item: Item): IdempotencyRecord {
     expiresAtSeconds: Number(item[TTL_ATTRIBUTE]?.N ?? 0),
     leaseExpiresAtMs: lease ? Number(lease) : undefined,
     owner: item[OWNER_ATTRIBUTE]?.S,
-    result: result?.S ?? result?.B,
+    result: resultOf(item[RESULT_ATTRIBUTE]),
     resultUnavailable: item[RESULT_UNAVAILABLE_ATTRIBUTE]?.S as UnstorableReason | undefined,
+    resultRef: item[RESULT_ITEM_ATTRIBUTE]?.S,
   };
 }
 
@@ -72,6 +78,11 @@ export function fromItem(item: Item): IdempotencyRecord {
 export interface TableClient {
   readonly client: DynamoDBClient;
   readonly tableName: string;
+}
+
+/** A completion as written to the table: the result in the record, or the id of the item holding it. */
+export interface CompletionItem extends CompletionRecord {
+  readonly resultRef?: string;
 }
 
 /**
@@ -82,7 +93,7 @@ export interface TableClient {
  */
 export async function completeItem(
   table: TableClient,
-  record: CompletionRecord,
+  record: CompletionItem,
   owner: string,
   remove: string | undefined,
   operation: string,
@@ -102,6 +113,10 @@ export async function completeItem(
     values[':u'] = { S: record.resultUnavailable };
     set += ', ' + RESULT_UNAVAILABLE_ATTRIBUTE + ' = :u';
   }
+  if (record.resultRef) {
+    values[':R'] = { S: record.resultRef };
+    set += ', ' + RESULT_ITEM_ATTRIBUTE + ' = :R';
+  }
   const command = new UpdateItemCommand({
     TableName: table.tableName,
     Key: { [PARTITION_KEY]: { S: record.id } },
@@ -109,10 +124,30 @@ export async function completeItem(
     ConditionExpression: HELD_BY_OWNER,
     ExpressionAttributeNames: TTL_NAMES,
     ExpressionAttributeValues: values,
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
-  const answer = await conditionalWrite(() => table.client.send(command), operation);
-  return answer === true || (answer?.[STATUS_ATTRIBUTE]?.S === COMPLETED && answer[OWNER_ATTRIBUTE]?.S === owner);
+  if ((await conditionalWrite(() => table.client.send(command), operation)) === true) return true;
+  // Rare: the claim was lost, or an SDK retry found our own completion. Reading the record here,
+  // rather than asking for it with every completion, keeps those bytes off the usual path.
+  return completedBy(table, record.id, owner, operation);
+}
+
+/** Whether the record `id` is completed and owned by `owner` (read strongly consistent). */
+async function completedBy(table: TableClient, id: string, owner: string, operation: string): Promise<boolean> {
+  let item: Item | undefined;
+  try {
+    const out = await table.client.send(
+      new GetItemCommand({
+        TableName: table.tableName,
+        Key: { [PARTITION_KEY]: { S: id } },
+        ConsistentRead: true,
+        ProjectionExpression: STATUS_ATTRIBUTE + ', ' + OWNER_ATTRIBUTE,
+      }),
+    );
+    item = out.Item;
+  } catch (error) {
+    throw new IdempotencyStoreError(operation, { cause: error });
+  }
+  return item?.[STATUS_ATTRIBUTE]?.S === COMPLETED && item[OWNER_ATTRIBUTE]?.S === owner;
 }
 
 /** Condition: no record has this id. */

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   completeItem,
   conditionalWrite,
@@ -6,9 +6,12 @@ import {
   HELD_BY_OWNER,
   KEY_IS_FREE,
   RECORD_EXPIRED,
+  resultOf,
+  resultValue,
   TTL_NAMES,
 } from './dynamodb-items.js';
-import { IdempotencyError } from './errors.js';
+import { IdempotencyError, IdempotencyStoreError } from './errors.js';
+import type { EncodedResult } from './result-codec.js';
 import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from './store.js';
 import {
   FINGERPRINT_ATTRIBUTE,
@@ -16,6 +19,7 @@ import {
   LEASE_ATTRIBUTE,
   OWNER_ATTRIBUTE,
   PARTITION_KEY,
+  RESULT_ATTRIBUTE,
   STATUS_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from './table-schema.js';
@@ -34,7 +38,18 @@ export interface DynamoDBStoreOptions {
    * @default - a `DynamoDBClient` with the SDK's defaults and `cacheMiddleware: true`
    */
   readonly client?: DynamoDBClient;
+  /**
+   * Results stored in more bytes than this (after compression) go to an item of their own,
+   * which a replay reads with an eventually consistent `GetItem`. A replay's claim is billed at
+   * the record's size, so this keeps it at one write unit whatever the result's size, for one
+   * more write unit and request on the first execution. `Infinity` keeps every result in its record.
+   * @default 8192
+   */
+  readonly maxInlineResultBytes?: number;
 }
+
+/** Default of {@link DynamoDBStoreOptions.maxInlineResultBytes}. */
+export const MAX_INLINE_RESULT_BYTES = 8192;
 
 // Conditions, named for the rule they enforce (see dynamodb-items.ts for the shared ones).
 const leaseLapsedOnSamePayload =
@@ -49,12 +64,19 @@ export class DynamoDBStore implements IdempotencyStore {
   readonly tableName: string;
   /** The client every request is sent with. */
   readonly client: DynamoDBClient;
+  /** Results larger than this many stored bytes are kept in an item of their own. */
+  readonly maxInlineResultBytes: number;
 
   constructor(options: DynamoDBStoreOptions = {}) {
     const tableName = options.tableName ?? process.env.IDEMPOTENCY_TABLE_NAME;
     if (!tableName) {
       throw new IdempotencyError('DynamoDBStore needs { tableName } or IDEMPOTENCY_TABLE_NAME (set by IdempotencyTable.useBy)');
     }
+    const maxInline = options.maxInlineResultBytes ?? MAX_INLINE_RESULT_BYTES;
+    if (!(maxInline >= 0)) {
+      throw new IdempotencyError(`DynamoDBStore: maxInlineResultBytes must be 0 or more (or Infinity), got ${maxInline}`);
+    }
+    this.maxInlineResultBytes = maxInline;
     this.tableName = tableName;
     // Caching the resolved middleware stack saves the SDK rebuilding it on every request (about
     // 50-90 µs each, measured locally). Middleware added to this client after its first request
@@ -88,8 +110,59 @@ export class DynamoDBStore implements IdempotencyStore {
     return answer === true ? { claimed: true } : { claimed: false, existing: answer && fromItem(answer) };
   }
 
-  complete(record: CompletionRecord, owner: string): Promise<boolean> {
-    return completeItem(this, record, owner, CLAIM_ONLY_ATTRIBUTES, 'complete');
+  async complete(record: CompletionRecord, owner: string): Promise<boolean> {
+    const { result } = record;
+    if (result === undefined || fitsInline(result, this.maxInlineResultBytes)) {
+      return completeItem(this, record, owner, CLAIM_ONLY_ATTRIBUTES, 'complete');
+    }
+    // The result item is written first, so a completed record never points at a missing item.
+    // Its id carries the owner: a run that lost its claim cannot overwrite the result of the
+    // run that holds it, and an orphan (its completion then fails) expires with its TTL.
+    const resultRef = record.id + '#result#' + owner;
+    const put = new PutItemCommand({
+      TableName: this.tableName,
+      Item: {
+        [PARTITION_KEY]: { S: resultRef },
+        [RESULT_ATTRIBUTE]: resultValue(result),
+        [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
+      },
+    });
+    try {
+      await this.client.send(put);
+    } catch (error) {
+      throw new IdempotencyStoreError('complete', { cause: error });
+    }
+    return completeItem(
+      this,
+      { id: record.id, expiresAtSeconds: record.expiresAtSeconds, resultRef },
+      owner,
+      CLAIM_ONLY_ATTRIBUTES,
+      'complete',
+    );
+  }
+
+  async readResult(ref: string): Promise<EncodedResult> {
+    // Eventually consistent first, at half the read units: the item was written before the
+    // record that points to it, so a stale miss is rare, and then a strong read settles it.
+    for (const consistent of [false, true]) {
+      let out;
+      try {
+        out = await this.client.send(
+          new GetItemCommand({
+            TableName: this.tableName,
+            Key: { [PARTITION_KEY]: { S: ref } },
+            ConsistentRead: consistent,
+            ProjectionExpression: RESULT_ATTRIBUTE,
+          }),
+        );
+      } catch (error) {
+        throw new IdempotencyStoreError('read of the stored result', { cause: error });
+      }
+      if (out.Item) return resultOf(out.Item[RESULT_ATTRIBUTE]);
+    }
+    throw new IdempotencyStoreError('read of the stored result', {
+      cause: new Error(`the result item ${ref} is missing (deleted by hand?)`),
+    });
   }
 
   async release(id: string, owner: string): Promise<boolean> {
@@ -101,4 +174,11 @@ export class DynamoDBStore implements IdempotencyStore {
     });
     return (await conditionalWrite(() => this.client.send(command), 'release')) === true;
   }
+}
+
+/** Whether a stored result (JSON text counted in UTF-8) takes at most `maxBytes`. */
+function fitsInline(result: string | Uint8Array, maxBytes: number): boolean {
+  if (typeof result !== 'string') return result.byteLength <= maxBytes;
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the byte count for clearly small results.
+  return result.length * 3 <= maxBytes || Buffer.byteLength(result) <= maxBytes;
 }

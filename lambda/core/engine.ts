@@ -192,12 +192,38 @@ export async function claim(
       return { action: 'run', execution: { id, owner, fingerprint, options } };
     }
     const verdict = judged(options, id, existing, fingerprint, 'table');
-    if (verdict) {
-      if (verdict.action === 'replay') options.cache?.set(existing as IdempotencyRecord);
-      return verdict;
-    }
+    if (verdict) return verdict.action === 'replay' && existing ? replayFromTable(options, existing, verdict) : verdict;
     if (attempt >= CLAIM_ATTEMPTS) throw new IdempotencyInProgressError(0);
   }
+}
+
+/**
+ * The replay of a completed record from the table: its result read from where the store keeps
+ * it when not in the record (a large one), then cached as the whole record.
+ */
+async function replayFromTable(options: ExecutionOptions, existing: IdempotencyRecord, verdict: Decision): Promise<Decision> {
+  const ref = existing.resultRef;
+  if (!ref) {
+    options.cache?.set(existing);
+    return verdict;
+  }
+  let result;
+  try {
+    if (!options.store.readResult) throw new Error('the store has no readResult for a result kept apart');
+    result = await options.store.readResult(ref);
+  } catch (error) {
+    const storeError =
+      error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError('read of the stored result', { cause: error });
+    options.logger.error('retry-safe: the stored result could not be read for a replay; the handler did not run', {
+      id: existing.id,
+      error: storeError,
+    });
+    throw storeError;
+  }
+  const record: IdempotencyRecord = { ...existing, result, resultRef: undefined };
+  const replayed = replayedResult(record);
+  options.cache?.set(record);
+  return { action: 'replay', result: replayed, from: 'table' };
 }
 
 /** {@link judgeExisting}, logging a payload mismatch (by record id only): a client bug or a replayed capture. */
@@ -227,7 +253,10 @@ function judgeExisting(
 ): Decision | undefined {
   if (!existing || existing.expiresAtSeconds < Math.floor(nowMs / 1000)) return undefined;
   if (existing.fingerprint !== fingerprint) throw new IdempotencyPayloadMismatchError();
-  if (existing.status === 'completed') return { action: 'replay', result: replayedResult(existing), from };
+  if (existing.status === 'completed') {
+    // A result kept apart is read after this verdict, and only for a replay.
+    return { action: 'replay', result: existing.resultRef ? undefined : replayedResult(existing), from };
+  }
   const lease = existing.leaseExpiresAtMs ?? 0;
   if (lease < nowMs) return undefined;
   throw new IdempotencyInProgressError(lease - nowMs);

@@ -1,10 +1,10 @@
 import { deserialize, serialize } from 'node:v8';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, inflateRawSync } from 'node:zlib';
 
 /**
  * A result as stored: JSON text; or bytes, which are the structured clone (HTML's structured
- * serialization, as `node:v8` writes it) of a result JSON cannot hold, deflate-compressed JSON,
- * or a compressed clone; or nothing for `undefined`.
+ * serialization, as `node:v8` writes it) of a result JSON cannot hold, brotli-compressed JSON
+ * or clone (deflate in records written by 0.1), or nothing for `undefined`.
  */
 export type EncodedResult = string | Uint8Array | undefined;
 
@@ -20,9 +20,17 @@ export const COMPRESS_ABOVE_BYTES = 4096;
  */
 export const MAX_RESULT_BYTES = 400 * 1024 - 8 * 1024;
 
-// Every structured clone starts with V8's version tag. Neither JSON text (UTF-8) nor a raw
-// deflate stream can start with this byte (its block type bits would be the reserved `11`).
+// Every structured clone starts with V8's version tag. Compressed bytes start with a tag of
+// their own, as brotli streams have no signature. Neither JSON text (UTF-8) nor a raw deflate
+// stream (0.1's compression, still read) can start with either byte: its block type bits would
+// be the reserved `11`.
 const CLONE_TAG = 0xff;
+const BROTLI_TAG = 0xfe;
+
+// Quality 5 of 11: on a 100 KB order it compresses within 5% of quality 9 at a tenth of the CPU
+// (a few milliseconds), and 5-10% tighter than deflate; 10 and 11 save another 10-15% for 20-60×
+// the time, which a handler's duration pays for on every first execution.
+const BROTLI_QUALITY = 5;
 
 /** Called with what a result lost on its way to storage (a class's prototype, a function). */
 export type LossReporter = (lost: string) => void;
@@ -44,7 +52,7 @@ export function encodeResult(value: unknown, reportLoss?: LossReporter): Encoded
   if (survey.lost && reportLoss) reportLoss(survey.lost);
   if (survey.needsClone) {
     const clone = cloneBytes(value);
-    if (clone) return compressIfLarge(clone);
+    if (clone) return compressIfLarge(clone, false) ?? clone;
   }
   let json: string | undefined;
   try {
@@ -56,14 +64,19 @@ export function encodeResult(value: unknown, reportLoss?: LossReporter): Encoded
   // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the byte count for clearly small results.
   if (json.length * 3 <= COMPRESS_ABOVE_BYTES) return json;
   if (Buffer.byteLength(json) <= COMPRESS_ABOVE_BYTES) return json;
-  return compressIfLarge(Buffer.from(json));
+  return compressIfLarge(Buffer.from(json), true) ?? json;
 }
 
 /** Decodes what {@link encodeResult} stored. */
 export function decodeResult(encoded: EncodedResult): unknown {
   if (encoded === undefined) return undefined;
   if (typeof encoded === 'string') return JSON.parse(encoded);
-  const bytes = encoded[0] === CLONE_TAG ? encoded : inflateRawSync(encoded);
+  const bytes =
+    encoded[0] === CLONE_TAG
+      ? encoded
+      : encoded[0] === BROTLI_TAG
+        ? brotliDecompressSync(encoded.subarray(1))
+        : inflateRawSync(encoded);
   return bytes[0] === CLONE_TAG ? deserialize(bytes) : JSON.parse(Buffer.from(bytes).toString('utf8'));
 }
 
@@ -74,10 +87,26 @@ export function isUnstorable(
   return typeof encoded === 'object' && !(encoded instanceof Uint8Array);
 }
 
-function compressIfLarge(bytes: Uint8Array): Uint8Array | { unstorable: UnstorableReason } {
-  if (bytes.byteLength <= COMPRESS_ABOVE_BYTES) return bytes;
-  const compressed = deflateRawSync(bytes);
-  return compressed.byteLength > MAX_RESULT_BYTES ? { unstorable: 'too-large' } : compressed;
+/**
+ * The tagged brotli form of `bytes` when they are large enough to be worth it; `undefined`
+ * when compression does not make them smaller (random data), so the caller stores them as they are.
+ */
+function compressIfLarge(bytes: Uint8Array, text: boolean): Uint8Array | { unstorable: UnstorableReason } | undefined {
+  if (bytes.byteLength <= COMPRESS_ABOVE_BYTES) return undefined;
+  const compressed = brotliCompressSync(bytes, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+      [constants.BROTLI_PARAM_MODE]: text ? constants.BROTLI_MODE_TEXT : constants.BROTLI_MODE_GENERIC,
+      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
+    },
+  });
+  const stored = compressed.byteLength + 1;
+  if (stored >= bytes.byteLength) return bytes.byteLength > MAX_RESULT_BYTES ? { unstorable: 'too-large' } : undefined;
+  if (stored > MAX_RESULT_BYTES) return { unstorable: 'too-large' };
+  const tagged = Buffer.allocUnsafe(stored);
+  tagged[0] = BROTLI_TAG;
+  tagged.set(compressed, 1);
+  return tagged;
 }
 
 /** The structured clone's bytes, or `undefined` for a value it cannot hold (a function, a symbol). */

@@ -17,6 +17,11 @@ export interface IdempotencyRecord {
   readonly result?: EncodedResult;
   /** Completed only: set when the result could not be stored. */
   readonly resultUnavailable?: UnstorableReason;
+  /**
+   * Completed only: where the store keeps a result it did not put in the record (a large one);
+   * {@link IdempotencyStore.readResult} reads it. Absent when `result` holds it.
+   */
+  readonly resultRef?: string;
 }
 
 /** An in-progress record an invocation tries to write. */
@@ -58,4 +63,9 @@ export interface IdempotencyStore {
   complete(record: CompletionRecord, owner: string): Promise<boolean>;
   /** Deletes the claim. Returns `false` (and deletes nothing) if `owner` no longer holds it. */
   release(id: string, owner: string): Promise<boolean>;
+  /**
+   * Reads a result kept apart from its record ({@link IdempotencyRecord.resultRef}), for a
+   * replay. Only stores that keep results apart implement it.
+   */
+  readResult?(ref: string): Promise<EncodedResult>;
 }

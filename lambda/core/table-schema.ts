@@ -21,10 +21,15 @@ export const OWNER_ATTRIBUTE = 'o';
 export const FINGERPRINT_ATTRIBUTE = 'f';
 /** Epoch milliseconds at which an in-progress claim may be taken over; removed on completion. */
 export const LEASE_ATTRIBUTE = 'l';
-/** The stored result: a JSON string (S), or deflate-compressed JSON (B). Absent for `undefined`. */
+/** The stored result: a JSON string (S), or bytes (B): a structured clone, or brotli-compressed JSON or clone. Absent for `undefined`. */
 export const RESULT_ATTRIBUTE = 'r';
 /** Why a completed record has no replayable result (`too-large`, `unserializable`). */
 export const RESULT_UNAVAILABLE_ATTRIBUTE = 'u';
+/**
+ * The id of the item holding a large result, kept out of the record so that a replay's failed
+ * claim, billed at the record's size, costs one write unit. That item has `id`, `r` and `expiration`.
+ */
+export const RESULT_ITEM_ATTRIBUTE = 'R';
 
 /** {@link STATUS_ATTRIBUTE} of a claim whose handler has not finished. */
 export const IN_PROGRESS = 'P';
@@ -39,6 +44,7 @@ export const ATTR = {
   leaseExpiresAtMs: LEASE_ATTRIBUTE,
   result: RESULT_ATTRIBUTE,
   resultUnavailable: RESULT_UNAVAILABLE_ATTRIBUTE,
+  resultItem: RESULT_ITEM_ATTRIBUTE,
 } as const;
 
 /** Values of {@link STATUS_ATTRIBUTE}. */

@@ -1,4 +1,5 @@
 import { IdempotencyError, IdempotencyStoreError } from '../core/errors.js';
+import type { EncodedResult } from '../core/result-codec.js';
 import type { ClaimRecord, ClaimResult, CompletionRecord, IdempotencyStore } from '../core/store.js';
 import { stepStoreFor, type StepRecord, type StepStore, type StepWriteResult } from '../steps/step-store.js';
 import { stepRecordId } from '../steps/step.js';
@@ -9,6 +10,7 @@ export type StoreOperation =
   | 'claim'
   | 'complete'
   | 'release'
+  | 'readResult'
   | 'readStep'
   | 'startStep'
   | 'recordStep'
@@ -108,6 +110,7 @@ const OPERATION_NAMES: Record<StoreOperation, string> = {
   claim: 'claim',
   complete: 'complete',
   release: 'release',
+  readResult: 'read of the stored result',
   readStep: 'step read',
   startStep: 'step start',
   recordStep: 'step record',
@@ -191,6 +194,13 @@ export class FaultyStore<TStore extends IdempotencyStore = IdempotencyStore> imp
 
   release(id: string, owner: string): Promise<boolean> {
     return this.call('release', id, () => this.inner.release(id, owner));
+  }
+
+  readResult(ref: string): Promise<EncodedResult> {
+    return this.call('readResult', ref, () => {
+      if (!this.inner.readResult) throw new IdempotencyError('the wrapped store keeps no result apart: it has no readResult');
+      return this.inner.readResult(ref);
+    });
   }
 
   readStep(id: string): Promise<StepRecord | undefined> {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.js';
@@ -150,6 +151,32 @@ describe('the retry-safe CLI, on DynamoDB Local', () => {
       expect.objectContaining({ name: 'provider', id: expect.stringMatching(/#step#/), record: expect.objectContaining({ status: 'completed' }) }),
     ]);
     expect(json.out).not.toContain(order.orderId);
+  });
+
+  it('inspects a large result kept in an item of its own: its size, encoding and item; stuck does not list that item', async () => {
+    // GIVEN a completed call whose result (random base64, ~27 KB) is kept out of the record
+    const table = await createLocalTable('cli');
+    const blob = randomBytes(20_000).toString('base64');
+    await makeIdempotent(async () => ({ blob }), { store: table.store, name: 'charge', key: (e: Charge) => e.orderId })(
+      order,
+      lambdaContext(),
+    );
+    const record = await table.getItem(recordId('charge', order.orderId));
+    const resultItem = await table.getItem(record?.R?.S ?? '');
+
+    // WHEN inspected, as JSON and as text
+    const json = JSON.parse((await cli(table, ['inspect', ...keyFlags, '--json'])).out) as {
+      record: { resultBytes: number; resultEncoding: string; resultItem?: string };
+    };
+    const text = await cli(table, ['inspect', ...keyFlags]);
+
+    // THEN the sizes are the result item's, which the record names
+    expect(json.record).toEqual(
+      expect.objectContaining({ resultEncoding: 'brotli', resultItem: record?.R?.S, resultBytes: resultItem?.r?.B?.byteLength }),
+    );
+    expect(text.out).toMatch(/^result +\d+ bytes \(brotli\) in charge#\S+#result#\S+$/m);
+    // AND the result item, which has no status, is not mistaken for a stuck claim
+    expect((await cli(table, ['stuck'])).out).toContain('no stuck records');
   });
 
   it('finds step records by Scan with --scan-steps, when the step names are not known', async () => {

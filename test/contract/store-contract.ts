@@ -328,6 +328,23 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         expect(stored.byteLength).toBe(result.byteLength);
         expect(Buffer.from(stored).equals(Buffer.from(result))).toBe(true);
       });
+
+      it('keeps the holder\'s large result when a stale owner completes after a takeover', async () => {
+        const s = await store();
+        const now = Date.now();
+        const stale = claimRecord({ leaseExpiresAtMs: now + 5 * SECOND });
+        await s.claim(stale, now);
+        const fresh = claimRecord({ id: stale.id, fingerprint: stale.fingerprint, leaseExpiresAtMs: now + MINUTE });
+        await s.claim(fresh, now + 6 * SECOND);
+        const freshResult = largeCompressedResult();
+        const staleResult = largeCompressedResult();
+
+        expect(await s.complete(completion(stale.id, { result: freshResult }), fresh.owner)).toBe(true);
+        expect(await s.complete(completion(stale.id, { result: staleResult }), stale.owner)).toBe(false);
+
+        const stored = (await peek(s, stale.id, stale.fingerprint))?.result as Uint8Array;
+        expect(Buffer.from(stored).equals(Buffer.from(freshResult))).toBe(true);
+      });
     });
 
     describe('release', () => {
@@ -617,12 +634,16 @@ async function peek(store: IdempotencyStore, id: string, fingerprint: string): P
     await store.release(id, probe.owner);
     return undefined;
   }
-  return answer.existing;
+  const existing = answer.existing;
+  // A store may keep a large result out of the record; then its readResult must give it back.
+  if (!existing?.resultRef) return existing;
+  if (!store.readResult) throw new Error('the store kept a result apart but has no readResult');
+  return { ...existing, result: await store.readResult(existing.resultRef) };
 }
 
 /** Bytes as the codec writes a large result: a compressed blob close to the codec's limit. */
 function largeCompressedResult(): Uint8Array {
-  // Random hex (half compressible) plus repetitive rows: about 270 KB once compressed.
+  // Random hex (half compressible) plus repetitive rows: over 200 KB once compressed.
   const noise = randomBytes(240 * 1024).toString('hex');
   const encoded = encodeResult({ noise, rows: Array(20_000).fill('row') });
   if (isUnstorable(encoded) || !(encoded instanceof Uint8Array)) throw new Error('setup: expected compressed bytes');

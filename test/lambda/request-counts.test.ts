@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject, beforeAll, describe, expect, it } from 'vitest';
 import { countRequests, type RequestCounter } from '../../bench/request-counter.js';
@@ -97,6 +98,52 @@ describe('DynamoDB requests per call, counted on a real client against DynamoDB 
       IdempotencyPayloadMismatchError,
     );
     expect(counter.count.requests).toBe(0);
+  });
+
+  describe('with a result over the inline limit, kept in an item of its own', () => {
+    function bigResult(options: { cache?: RecordCache } = {}) {
+      let runs = 0;
+      const blob = 'receipt line\n'.repeat(50).concat(randomBytes(12_000).toString('base64'));
+      const handler = makeIdempotent(
+        async (event: Payment) => {
+          runs += 1;
+          return { paymentId: event.paymentId, blob };
+        },
+        { store, key: (event) => event.paymentId, ...options },
+      );
+      return { handler, runs: () => runs, blob };
+    }
+
+    it('sends three requests on a first execution: the claim, the result item, the completion', async () => {
+      const { handler } = bigResult();
+      const sent = await requestsFor(() => handler({ paymentId: 'big-first', amountCents: 1 }, context));
+      expect(sent).toEqual({ PutItem: 2, UpdateItem: 1 });
+    });
+
+    it('sends two on a replay: the claim, and one read of the result item', async () => {
+      const { handler, runs, blob } = bigResult();
+      await handler({ paymentId: 'big-replay', amountCents: 1 }, context);
+      counter.reset();
+      expect(await handler({ paymentId: 'big-replay', amountCents: 1 }, context)).toEqual({ paymentId: 'big-replay', blob });
+      expect(counter.count.byOperation).toEqual({ PutItem: 1, GetItem: 1 });
+      expect(runs()).toBe(1);
+    });
+
+    it('sends one to reject a reused key with a different payload: the result is not read', async () => {
+      const { handler } = bigResult();
+      await handler({ paymentId: 'big-mismatch', amountCents: 1 }, context);
+      const sent = await requestsFor(() => handler({ paymentId: 'big-mismatch', amountCents: 2 }, context));
+      expect(sent).toEqual({ PutItem: 1 });
+    });
+
+    it('sends none on a cached replay after one replay has read it', async () => {
+      const { handler, blob } = bigResult({ cache: new RecordCache({ maxEntries: 10 }) });
+      await handler({ paymentId: 'big-cached', amountCents: 1 }, context);
+      const sent = await requestsFor(async () => {
+        expect(await handler({ paymentId: 'big-cached', amountCents: 1 }, context)).toEqual({ paymentId: 'big-cached', blob });
+      });
+      expect(sent).toEqual({});
+    });
   });
 
   it('counts the serialized bytes of every request body', async () => {

@@ -365,7 +365,7 @@ describe('crashes, leases and expiry against DynamoDB Local', () => {
 });
 
 describe('large results against DynamoDB Local', () => {
-  it('compresses a large result and replays it intact', async () => {
+  it('keeps a large result in an item of its own, so the record stays small, and replays it intact', async () => {
     const big = { rows: Array.from({ length: 20_000 }, (_, i) => ({ i, label: `row ${i}` })) };
     expect(JSON.stringify(big).length).toBeGreaterThan(400 * 1024);
     let runs = 0;
@@ -379,10 +379,30 @@ describe('large results against DynamoDB Local', () => {
     const key = randomUUID();
     await handler({ k: key }, lambdaContext());
 
-    const item = await table.getItem(recordId('big', key));
-    expect(item?.r?.B).toBeDefined();
-    expect(await handler({ k: key }, lambdaContext())).toEqual(big);
+    const record = await table.getItem(recordId('big', key));
+    expect(record?.r).toBeUndefined();
+    expect(JSON.stringify(record).length).toBeLessThan(400); // a replay's failed claim is billed at 1 WCU
+    const resultItem = await table.getItem(record?.R?.S ?? '');
+    expect(resultItem?.r?.B?.[0]).toBe(0xfe); // brotli
+    expect(resultItem?.expiration).toEqual(record?.expiration);
+
+    const replays = await Promise.all(Array.from({ length: 10 }, () => handler({ k: key }, lambdaContext())));
+    for (const replay of replays) expect(replay).toEqual(big);
     expect(runs).toBe(1);
+  });
+
+  it('keeps a result under the inline limit in the record', async () => {
+    const handler = makeIdempotent(async () => ({ note: 'x'.repeat(3000) }), {
+      store: table.store,
+      name: 'medium',
+      key: (e: { k: string }) => e.k,
+    });
+    const key = randomUUID();
+    await handler({ k: key }, lambdaContext());
+    const record = await table.getItem(recordId('medium', key));
+    expect(record?.R).toBeUndefined();
+    expect(record?.r?.S).toContain('xxx');
+    expect(await handler({ k: key }, lambdaContext())).toEqual({ note: 'x'.repeat(3000) });
   });
 
   it('stores no result for one too large even compressed: the first caller gets it, retries get IdempotencyResultUnavailableError and nothing runs twice', async () => {

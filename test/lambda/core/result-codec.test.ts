@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { COMPRESS_ABOVE_BYTES, decodeResult, encodeResult, isUnstorable } from '../../../lambda/core/result-codec.js';
+import { COMPRESS_ABOVE_BYTES, decodeResult, encodeResult, isUnstorable, MAX_RESULT_BYTES } from '../../../lambda/core/result-codec.js';
 
 /** Encodes and decodes as a store round trip would, failing the test if the value was refused. */
 function roundTrip(value: unknown, lost: string[] = []): unknown {
@@ -49,11 +52,41 @@ describe('result codec', () => {
     expect(decodeResult(encoded as Uint8Array)).toEqual(value);
   });
 
-  it('compresses large JSON as before and reads it back', () => {
+  it('compresses large JSON with brotli, tighter than deflate, and reads it back', () => {
     const value = { rows: Array.from({ length: 2000 }, (_, i) => ({ i, name: `row ${i}` })) };
     const encoded = encodeResult(value);
     expect(encoded).toBeInstanceOf(Uint8Array);
+    expect((encoded as Uint8Array)[0]).toBe(0xfe);
+    expect((encoded as Uint8Array).byteLength).toBeLessThan(deflateRawSync(JSON.stringify(value)).byteLength);
     expect(decodeResult(encoded as Uint8Array)).toEqual(value);
+  });
+
+  it('reads the deflate-compressed JSON and clones that 0.1 wrote', () => {
+    const value = { rows: Array.from({ length: 500 }, (_, i) => ({ i })) };
+    expect(decodeResult(deflateRawSync(JSON.stringify(value)))).toEqual(value);
+    const clone = new Map([[1, new Date(7)]]);
+    expect(decodeResult(deflateRawSync(serialize(clone)))).toEqual(clone);
+  });
+
+  it('stores a large clone uncompressed when compression would not make it smaller', () => {
+    const value = { bytes: new Uint8Array(randomBytes(20_000)) };
+    const encoded = encodeResult(value) as Uint8Array;
+    expect(encoded[0]).toBe(0xff);
+    expect(encoded.byteLength).toBeLessThan(20_100);
+    expect(decodeResult(encoded)).toEqual(value);
+  });
+
+  it('compresses incompressible-looking base64 by its alphabet, and reads it back', () => {
+    const base64 = randomBytes(30_000).toString('base64');
+    const encoded = encodeResult({ blob: base64 });
+    expect(encoded).toBeInstanceOf(Uint8Array);
+    expect((encoded as Uint8Array).byteLength).toBeLessThan(base64.length * 0.8);
+    expect(decodeResult(encoded as Uint8Array)).toEqual({ blob: base64 });
+  });
+
+  it('refuses a result whose stored form would exceed the item limit, even when compressed', () => {
+    const encoded = encodeResult(randomBytes(MAX_RESULT_BYTES).toString('base64'));
+    expect(isUnstorable(encoded) && encoded.unstorable).toBe('too-large');
   });
 
   it('stores a class that defines toJSON in its JSON form, without a warning', () => {

@@ -2,9 +2,12 @@
  * FaultyStore injects the store failures users' handlers must survive, on a schedule: throttling,
  * timeouts, a completion whose answer is lost, a completion lost for good.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IdempotencyError, IdempotencyInProgressError, IdempotencyStoreError } from '../../../lambda/index.js';
+import { IdempotencyError, IdempotencyInProgressError, IdempotencyStoreError, makeIdempotent } from '../../../lambda/index.js';
 import { FaultyStore, InMemoryStore, stepRecordOf, type Fault } from '../../../lambda/testing/index.js';
+import { createLocalTable } from '../../support/local-table.js';
+import { recordingLogger } from '../../support/lambda-context.js';
 import { ORDER, shopWorld } from './shop-world.js';
 
 const NO_CONTEXT = undefined as never;
@@ -54,6 +57,30 @@ describe('FaultyStore', () => {
     expect(after).toEqual(first);
     expect(world.payments.calls).toBe(1);
     expect(world.mailer.calls).toBe(1);
+  });
+
+  it('fails a replay whose kept-apart result read is throttled, without running the handler; the next retry replays', async () => {
+    // A DynamoDBStore on DynamoDB Local keeps this ~27 KB result in an item of its own.
+    const store = new FaultyStore((await createLocalTable('faulty')).store);
+    const blob = randomBytes(20_000).toString('base64');
+    let runs = 0;
+    const handler = makeIdempotent(
+      async () => {
+        runs += 1;
+        return { blob };
+      },
+      { store, name: 'export', key: (e: { id: string }) => e.id, logger: recordingLogger() },
+    );
+    const event = { id: randomUUID() };
+    await handler(event, NO_CONTEXT);
+    store.inject({ operation: 'readResult', kind: 'throttle' });
+
+    const failure = await handler(event, NO_CONTEXT).catch((error: unknown) => error);
+    const retry = await handler(event, NO_CONTEXT);
+
+    expect(failure).toMatchObject({ name: 'IdempotencyStoreError', operation: 'read of the stored result' });
+    expect(retry).toEqual({ blob });
+    expect(runs).toBe(1);
   });
 
   it('strikes on schedule: skip lets the first matching call through, then times strikes that many', async () => {

@@ -5,7 +5,7 @@
 import { describeStoreContract } from '../../contract/store-contract.js';
 import { FaultyStore, InMemoryStore, type StoreOperation } from '../../../lambda/testing/index.js';
 
-const EVERY_OPERATION: StoreOperation[] = ['claim', 'complete', 'release', 'readStep', 'startStep', 'recordStep', 'finishStep', 'extendStep'];
+const EVERY_OPERATION: StoreOperation[] = ['claim', 'complete', 'release', 'readResult', 'readStep', 'startStep', 'recordStep', 'finishStep', 'extendStep'];
 
 describeStoreContract('InMemoryStore (the store contract)', {
   createStore: () => new InMemoryStore(),
