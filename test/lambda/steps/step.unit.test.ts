@@ -276,7 +276,6 @@ describe('at-most-once steps', () => {
         ':p': { S: 'P' },
         ':r': { S: '"ch_1"' },
       },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
   });
 
