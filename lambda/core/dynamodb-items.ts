@@ -133,21 +133,34 @@ export async function completeItem(
 
 /** Whether the record `id` is completed and owned by `owner` (read strongly consistent). */
 async function completedBy(table: TableClient, id: string, owner: string, operation: string): Promise<boolean> {
-  let item: Item | undefined;
+  const item = await readItem(table, id, true, operation, STATUS_ATTRIBUTE + ', ' + OWNER_ATTRIBUTE);
+  return item?.[STATUS_ATTRIBUTE]?.S === COMPLETED && item[OWNER_ATTRIBUTE]?.S === owner;
+}
+
+/**
+ * Reads the item `id` (only the `projection` attributes, if given); `undefined` if there is none.
+ * A failure is an {@link IdempotencyStoreError} naming `operation`.
+ */
+export async function readItem(
+  table: TableClient,
+  id: string,
+  consistent: boolean,
+  operation: string,
+  projection?: string,
+): Promise<Item | undefined> {
   try {
     const out = await table.client.send(
       new GetItemCommand({
         TableName: table.tableName,
         Key: { [PARTITION_KEY]: { S: id } },
-        ConsistentRead: true,
-        ProjectionExpression: STATUS_ATTRIBUTE + ', ' + OWNER_ATTRIBUTE,
+        ConsistentRead: consistent,
+        ProjectionExpression: projection,
       }),
     );
-    item = out.Item;
+    return out.Item;
   } catch (error) {
     throw new IdempotencyStoreError(operation, { cause: error });
   }
-  return item?.[STATUS_ATTRIBUTE]?.S === COMPLETED && item[OWNER_ATTRIBUTE]?.S === owner;
 }
 
 /** Condition: no record has this id. */

@@ -1,10 +1,11 @@
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   completeItem,
   conditionalWrite,
   fromItem,
   HELD_BY_OWNER,
   KEY_IS_FREE,
+  readItem,
   RECORD_EXPIRED,
   resultOf,
   resultValue,
@@ -55,6 +56,7 @@ export const MAX_INLINE_RESULT_BYTES = 8192;
 const leaseLapsedOnSamePayload =
   '(' + STATUS_ATTRIBUTE + ' = :p AND ' + LEASE_ATTRIBUTE + ' < :nowMs AND ' + FINGERPRINT_ATTRIBUTE + ' = :f)';
 const claimCondition = KEY_IS_FREE + ' OR ' + RECORD_EXPIRED + ' OR ' + leaseLapsedOnSamePayload;
+const READ_RESULT = 'read of the stored result';
 // What completion removes: a completed record has no lease (it keeps its owner, see completeItem).
 const CLAIM_ONLY_ATTRIBUTES = LEASE_ATTRIBUTE;
 
@@ -144,25 +146,11 @@ export class DynamoDBStore implements IdempotencyStore {
   async readResult(ref: string): Promise<EncodedResult> {
     // Eventually consistent first, at half the read units: the item was written before the
     // record that points to it, so a stale miss is rare, and then a strong read settles it.
-    for (const consistent of [false, true]) {
-      let out;
-      try {
-        out = await this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: { [PARTITION_KEY]: { S: ref } },
-            ConsistentRead: consistent,
-            ProjectionExpression: RESULT_ATTRIBUTE,
-          }),
-        );
-      } catch (error) {
-        throw new IdempotencyStoreError('read of the stored result', { cause: error });
-      }
-      if (out.Item) return resultOf(out.Item[RESULT_ATTRIBUTE]);
-    }
-    throw new IdempotencyStoreError('read of the stored result', {
-      cause: new Error(`the result item ${ref} is missing (deleted by hand?)`),
-    });
+    const item =
+      (await readItem(this, ref, false, READ_RESULT, RESULT_ATTRIBUTE)) ??
+      (await readItem(this, ref, true, READ_RESULT, RESULT_ATTRIBUTE));
+    if (item) return resultOf(item[RESULT_ATTRIBUTE]);
+    throw new IdempotencyStoreError(READ_RESULT, { cause: new Error(`the result item ${ref} is missing (deleted by hand?)`) });
   }
 
   async release(id: string, owner: string): Promise<boolean> {

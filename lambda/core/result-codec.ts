@@ -1,5 +1,5 @@
 import { deserialize, serialize } from 'node:v8';
-import { brotliCompressSync, brotliDecompressSync, constants, inflateRawSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, inflateRawSync } from 'node:zlib';
 
 /**
  * A result as stored: JSON text; or bytes, which are the structured clone (HTML's structured
@@ -29,8 +29,11 @@ const BROTLI_TAG = 0xfe;
 
 // Quality 5 of 11: on a 100 KB order it compresses within 5% of quality 9 at a tenth of the CPU
 // (a few milliseconds), and 5-10% tighter than deflate; 10 and 11 save another 10-15% for 20-60×
-// the time, which a handler's duration pays for on every first execution.
+// the time, which a handler's duration pays for on every first execution. The text mode and
+// size hint parameters made no difference on JSON, so only the quality is set.
 const BROTLI_QUALITY = 5;
+/** `zlib.constants.BROTLI_PARAM_QUALITY`: part of brotli's C API, so fixed; a literal bundles smaller. */
+export const BROTLI_PARAM_QUALITY = 1;
 
 /** Called with what a result lost on its way to storage (a class's prototype, a function). */
 export type LossReporter = (lost: string) => void;
@@ -52,7 +55,7 @@ export function encodeResult(value: unknown, reportLoss?: LossReporter): Encoded
   if (survey.lost && reportLoss) reportLoss(survey.lost);
   if (survey.needsClone) {
     const clone = cloneBytes(value);
-    if (clone) return compressIfLarge(clone, false) ?? clone;
+    if (clone) return compressIfLarge(clone) ?? clone;
   }
   let json: string | undefined;
   try {
@@ -64,7 +67,7 @@ export function encodeResult(value: unknown, reportLoss?: LossReporter): Encoded
   // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the byte count for clearly small results.
   if (json.length * 3 <= COMPRESS_ABOVE_BYTES) return json;
   if (Buffer.byteLength(json) <= COMPRESS_ABOVE_BYTES) return json;
-  return compressIfLarge(Buffer.from(json), true) ?? json;
+  return compressIfLarge(Buffer.from(json)) ?? json;
 }
 
 /** Decodes what {@link encodeResult} stored. */
@@ -91,15 +94,9 @@ export function isUnstorable(
  * The tagged brotli form of `bytes` when they are large enough to be worth it; `undefined`
  * when compression does not make them smaller (random data), so the caller stores them as they are.
  */
-function compressIfLarge(bytes: Uint8Array, text: boolean): Uint8Array | { unstorable: UnstorableReason } | undefined {
+function compressIfLarge(bytes: Uint8Array): Uint8Array | { unstorable: UnstorableReason } | undefined {
   if (bytes.byteLength <= COMPRESS_ABOVE_BYTES) return undefined;
-  const compressed = brotliCompressSync(bytes, {
-    params: {
-      [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-      [constants.BROTLI_PARAM_MODE]: text ? constants.BROTLI_MODE_TEXT : constants.BROTLI_MODE_GENERIC,
-      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.byteLength,
-    },
-  });
+  const compressed = brotliCompressSync(bytes, { params: { [BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } });
   const stored = compressed.byteLength + 1;
   if (stored >= bytes.byteLength) return bytes.byteLength > MAX_RESULT_BYTES ? { unstorable: 'too-large' } : undefined;
   if (stored > MAX_RESULT_BYTES) return { unstorable: 'too-large' };

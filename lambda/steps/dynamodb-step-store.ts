@@ -1,5 +1,4 @@
 import {
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -10,12 +9,12 @@ import {
   conditionalWrite,
   fromItem,
   KEY_IS_FREE,
+  readItem,
   RECORD_EXPIRED,
   resultValue,
   TTL_NAMES,
   type Item,
 } from '../core/dynamodb-items.js';
-import { IdempotencyStoreError } from '../core/errors.js';
 import {
   COMPLETED,
   FINGERPRINT_ATTRIBUTE,
@@ -56,15 +55,9 @@ export class DynamoDBStepStore implements StepStore {
   }
 
   async readStep(id: string): Promise<StepRecord | undefined> {
-    try {
-      const out = await this.client.send(
-        // Strongly consistent: an eventually consistent read could miss a step just recorded and run it again.
-        new GetItemCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: { S: id } }, ConsistentRead: true }),
-      );
-      return out.Item ? fromItem(out.Item) : undefined;
-    } catch (error) {
-      throw new IdempotencyStoreError('step read', { cause: error });
-    }
+    // Strongly consistent: an eventually consistent read could miss a step just recorded and run it again.
+    const item = await readItem(this, id, true, 'step read');
+    return item && fromItem(item);
   }
 
   startStep(record: StepRecord, nowMs: number): Promise<StepWriteResult> {

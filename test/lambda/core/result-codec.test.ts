@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { deflateRawSync } from 'node:zlib';
+import { constants, deflateRawSync } from 'node:zlib';
 import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { COMPRESS_ABOVE_BYTES, decodeResult, encodeResult, isUnstorable, MAX_RESULT_BYTES } from '../../../lambda/core/result-codec.js';
+import { BROTLI_PARAM_QUALITY, COMPRESS_ABOVE_BYTES, decodeResult, encodeResult, isUnstorable, MAX_RESULT_BYTES } from '../../../lambda/core/result-codec.js';
 
 /** Encodes and decodes as a store round trip would, failing the test if the value was refused. */
 function roundTrip(value: unknown, lost: string[] = []): unknown {
@@ -59,6 +59,10 @@ describe('result codec', () => {
     expect((encoded as Uint8Array)[0]).toBe(0xfe);
     expect((encoded as Uint8Array).byteLength).toBeLessThan(deflateRawSync(JSON.stringify(value)).byteLength);
     expect(decodeResult(encoded as Uint8Array)).toEqual(value);
+  });
+
+  it('sets brotli\'s quality by the parameter number zlib defines', () => {
+    expect(BROTLI_PARAM_QUALITY).toBe(constants.BROTLI_PARAM_QUALITY);
   });
 
   it('reads the deflate-compressed JSON and clones that 0.1 wrote', () => {
