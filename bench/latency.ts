@@ -10,11 +10,13 @@ export interface LatencyFigures {
   readonly replay: Summary;
 }
 
-/** Latency of both libraries and of a bare handler doing one `PutItem`, calls interleaved. */
+/** Latency of both libraries and of bare handlers doing one and two `PutItem`s, calls interleaved. */
 export interface LatencyResult {
   readonly libraries: Record<Library, LatencyFigures>;
-  /** A handler without idempotency that writes one item: one round trip, the reference. */
+  /** A handler without idempotency that writes one item: one round trip, the floor of a replay. */
   readonly barePutItem: Summary;
+  /** The same handler writing twice, one call after the other: the floor of a first execution. */
+  readonly bareTwoPutItems: Summary;
 }
 
 async function ms(call: () => Promise<unknown>): Promise<number> {
@@ -37,10 +39,16 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
   const client = clients[LIBRARIES.length];
   const bareTable = `bench-latency-bare-${stamp}`;
   await createIdempotencyTable(client, bareTable);
+  const put = (event: PaymentEvent) =>
+    client.send(new PutItemCommand({ TableName: bareTable, Item: { id: { S: event.paymentId }, amount: { N: String(event.amountCents) } } }));
   const bare = middy(async (event: PaymentEvent) => {
-    await client.send(
-      new PutItemCommand({ TableName: bareTable, Item: { id: { S: event.paymentId }, amount: { N: String(event.amountCents) } } }),
-    );
+    await put(event);
+    return capture(event);
+  }) as unknown as BenchHandler;
+  // Two round trips in sequence, as a claim and a completion are: what no library can go under.
+  const bareTwice = middy(async (event: PaymentEvent) => {
+    await put(event);
+    await put(event);
     return capture(event);
   }) as unknown as BenchHandler;
 
@@ -48,6 +56,7 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     first: { 'retry-safe': [] as number[], powertools: [] as number[] },
     replay: { 'retry-safe': [] as number[], powertools: [] as number[] },
     bare: [] as number[],
+    bareTwice: [] as number[],
   };
   for (let i = 0; i < warmupCalls + calls; i++) {
     const record = i >= warmupCalls;
@@ -63,9 +72,18 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
         samples.replay[library].push(replay);
       }
     }
-    const bareContext = benchContext();
-    const reference = await ms(() => bare(paymentEvent(`bare-${i}`), bareContext));
-    if (record) samples.bare.push(reference);
+    const [bareContext, bareTwiceContext] = [benchContext(), benchContext()];
+    const floors = [
+      async () => {
+        const reference = await ms(() => bare(paymentEvent(`bare-${i}`), bareContext));
+        if (record) samples.bare.push(reference);
+      },
+      async () => {
+        const reference = await ms(() => bareTwice(paymentEvent(`bare-twice-${i}`), bareTwiceContext));
+        if (record) samples.bareTwice.push(reference);
+      },
+    ];
+    for (const floor of i % 2 === 0 ? floors : [...floors].reverse()) await floor();
   }
   for (const each of clients) each.destroy();
   const figures = (library: Library): LatencyFigures => ({
@@ -75,5 +93,6 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
   return {
     libraries: { 'retry-safe': figures('retry-safe'), powertools: figures('powertools') },
     barePutItem: summarize(samples.bare),
+    bareTwoPutItems: summarize(samples.bareTwice),
   };
 }
