@@ -48,6 +48,7 @@ interface SingleItemInput {
   readonly Item?: Item;
   readonly Key?: Item;
   readonly ConsistentRead?: boolean;
+  readonly ProjectionExpression?: string;
 }
 
 interface CapacityOutput {
@@ -102,7 +103,9 @@ export function meterCapacity(client: DynamoDBClient, reader: DynamoDBClient): C
       const reported = output.ConsumedCapacity?.CapacityUnits;
       if (operation === 'GetItem') {
         const consistent = input.ConsistentRead === true;
-        const size = output.Item ? itemSize(output.Item) : 0;
+        // A read is billed for the whole item even when a projection returns part of it.
+        const whole = output.Item && input.ProjectionExpression ? await current(tableName, keyValue) : output.Item;
+        const size = whole ? itemSize(whole) : 0;
         record(`${consistent ? 'strongly' : 'eventually'} consistent, ${size} B`, reported, readUnits(size, consistent), 'rcu');
       } else {
         const after = operation === 'DeleteItem' ? undefined : await current(tableName, keyValue);
