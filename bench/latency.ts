@@ -17,6 +17,12 @@ export interface LatencyResult {
   readonly barePutItem: Summary;
   /** The same handler writing twice, one call after the other: the floor of a first execution. */
   readonly bareTwoPutItems: Summary;
+  /**
+   * One `PutItem` whose condition fails on an existing item, returning it (`ALL_OLD`): the round
+   * trip a replay makes, which DynamoDB Local (and the SDK's error path) may serve slower than a
+   * successful write.
+   */
+  readonly bareRejectedPutItem: Summary;
 }
 
 async function ms(call: () => Promise<unknown>): Promise<number> {
@@ -45,6 +51,21 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     await put(event);
     return capture(event);
   }) as unknown as BenchHandler;
+  const rejected = middy(async (event: PaymentEvent) => {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: bareTable,
+          Item: { id: { S: event.paymentId } },
+          ConditionExpression: 'attribute_not_exists(id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    return capture(event);
+  }) as unknown as BenchHandler;
   // Two round trips in sequence, as a claim and a completion are: what no library can go under.
   const bareTwice = middy(async (event: PaymentEvent) => {
     await put(event);
@@ -57,6 +78,7 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     replay: { 'retry-safe': [] as number[], powertools: [] as number[] },
     bare: [] as number[],
     bareTwice: [] as number[],
+    bareRejected: [] as number[],
   };
   for (let i = 0; i < warmupCalls + calls; i++) {
     const record = i >= warmupCalls;
@@ -84,6 +106,10 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
       },
     ];
     for (const floor of i % 2 === 0 ? floors : [...floors].reverse()) await floor();
+    // On the item the one-PutItem floor has just written, as a replay meets its record.
+    const rejectedContext = benchContext();
+    const againstExisting = await ms(() => rejected(paymentEvent(`bare-${i}`), rejectedContext));
+    if (record) samples.bareRejected.push(againstExisting);
   }
   for (const each of clients) each.destroy();
   const figures = (library: Library): LatencyFigures => ({
@@ -94,5 +120,6 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     libraries: { 'retry-safe': figures('retry-safe'), powertools: figures('powertools') },
     barePutItem: summarize(samples.bare),
     bareTwoPutItems: summarize(samples.bareTwice),
+    bareRejectedPutItem: summarize(samples.bareRejected),
   };
 }

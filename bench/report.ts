@@ -223,6 +223,13 @@ function floorRows(rounds: readonly LatencyResult[]): Row[] {
   return [
     roundsRow('Latency ÷ floor: first execution ÷ two raw PutItems (median)', overFloor('firstExecution', (r) => r.bareTwoPutItems), times, atMost(1.1), true),
     roundsRow('Latency ÷ floor: replay ÷ one raw PutItem (median)', overFloor('replay', (r) => r.barePutItem), times, atMost(1.1), true),
+    roundsRow(
+      'Latency ÷ floor: replay ÷ one raw PutItem rejected by its condition (median)',
+      overFloor('replay', (r) => r.bareRejectedPutItem),
+      times,
+      undefined,
+      true,
+    ),
   ];
 }
 
@@ -330,13 +337,17 @@ export function details(results: BenchResults): string {
     );
   }
   if (latency) {
-    const floor = (which: 'barePutItem' | 'bareTwoPutItems', stat: keyof Summary) => ms(medianOf(latency.rounds, (r) => r[which][stat]));
+    const floor = (which: 'barePutItem' | 'bareTwoPutItems' | 'bareRejectedPutItem', stat: keyof Summary) =>
+      ms(medianOf(latency.rounds, (r) => r[which][stat]));
     lines.push(
       `Latency: ${latency.calls} calls per library, scenario and round, interleaved, each library with its own SDK client (as each function has). ` +
         `Floors, bare Middy handlers without idempotency interleaved with them on a client of their own: one PutItem, median ` +
         `${floor('barePutItem', 'median')}, p95 ${floor('barePutItem', 'p95')}; two PutItems one after the other, median ` +
-        `${floor('bareTwoPutItems', 'median')}, p95 ${floor('bareTwoPutItems', 'p95')}. A library's first execution makes two round ` +
-        'trips and its replay one, so its time over the floor is its own: CPU, and the bigger requests and answers it sends.',
+        `${floor('bareTwoPutItems', 'median')}, p95 ${floor('bareTwoPutItems', 'p95')}; one PutItem rejected by its condition on an ` +
+        `existing item, returning it (\`ALL_OLD\`), as a replay's is, median ${floor('bareRejectedPutItem', 'median')}, p95 ` +
+        `${floor('bareRejectedPutItem', 'p95')}. A library's first execution makes two round trips and its replay one, so its time ` +
+        'over the floor is its own (CPU, the bigger requests and answers it sends), except what a rejected write costs more than a ' +
+        'successful one: DynamoDB Local answering with an error, and the SDK parsing it, which the last floor measures.',
       '',
     );
   }
@@ -376,7 +387,7 @@ function costDetails(rounds: readonly Record<Library, CostFigures>[]): string[] 
       'the larger of the item before and after, 1 WCU per KB; a failed conditional write the item in its way (at least 1 WCU); a read ' +
       '1 RCU per 4 KB strongly consistent, half eventually consistent. Cost is what on-demand pricing charges, in read units: ' +
       `${WRITE_TO_READ_PRICE} × WCU + RCU. Each result's JSON: ${(Object.keys(COST_RESULTS) as CostResult[])
-        .map((name) => `${COST_RESULTS[name].label}, ${last['retry-safe'].resultBytes[name]} B`)
+        .map((name) => `${COST_RESULTS[name].label}: ${last['retry-safe'].resultBytes[name]} bytes`)
         .join('; ')}. The order is built from word lists by a seeded PRNG (customer, two addresses, line items with sku, name, ` +
       'quantity, price and tax); the base64 string, of seeded random bytes, carries 6 bits per character, so even ideal compression leaves 75% of it.',
     '',
