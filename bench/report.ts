@@ -292,7 +292,7 @@ export function details(results: BenchResults): string {
   const { requests, cost, cpu, latency, bundles, storms } = results;
   if (results.rounds !== undefined) {
     lines.push(
-      `Rounds: the timed sections and the cost ran ${results.rounds} times; each figure is the median of rounds, each ratio the median of ` +
+      `Rounds: each timed section (CPU, latency, batches, load time) and the cost ran ${results.rounds} times; each figure is the median of rounds, each ratio the median of ` +
         'the rounds\' ratios with their range in brackets (no range: every round gave the same). Requests, bundle sizes and the storm ran once.',
       '',
     );
