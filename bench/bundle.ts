@@ -1,21 +1,26 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { bundledInputs, bundleInMemory, ROOT } from './lambda-bundle.js';
 import { summarize, type Summary } from './stats.js';
 
 const run = promisify(execFile);
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(BENCH_DIR, '..');
-const OUT_DIR = join(BENCH_DIR, '.out');
+const OUT_DIR = join(ROOT, 'bench', '.out');
 
 /** The handlers bundled and loaded: one Middy handler per library, and a reference without idempotency. */
 export const BUNDLES = ['retry-safe', 'powertools', 'reference'] as const;
 /** The handlers only sized: each library's plain function wrapper, without Middy. */
 export const PLAIN_BUNDLES = ['retry-safe-plain', 'powertools-plain'] as const;
+/**
+ * The middleware-only handler (`retry-safe`) with one optional feature used, each entry
+ * `bench/entries/feature-<name>.ts`: what each feature adds is its size less that handler's.
+ */
+export const FEATURE_BUNDLES = ['http', 'steps', 'batch', 'webhooks', 'metrics', 'cache'] as const;
+/** One of {@link FEATURE_BUNDLES}. */
+export type Feature = (typeof FEATURE_BUNDLES)[number];
 /** One of {@link BUNDLES} or {@link PLAIN_BUNDLES}. */
 export type BundleName = (typeof BUNDLES)[number] | (typeof PLAIN_BUNDLES)[number];
 type LoadedBundle = (typeof BUNDLES)[number];
@@ -33,37 +38,28 @@ export interface BundleSize {
   readonly file: string;
 }
 
-/** Sizes and load times of every bundle. */
-export interface BundleFigures {
+/** Sizes of every bundle: deterministic, so measured once. */
+export interface BundleSizes {
   readonly sizes: Record<BundleName, BundleSize>;
+  /** The middleware-only handler with each optional feature used. */
+  readonly features: Record<Feature, BundleSize>;
+}
+
+/** Load times of the loaded bundles over one round of fresh processes. */
+export interface LoadFigures {
   /** Milliseconds to import the bundle in a fresh `node`, over several processes. */
   readonly loadMs: Record<LoadedBundle, Summary>;
   /** CPU milliseconds (user + system) the same imports took: less disturbed by other processes. */
   readonly loadCpuMs: Record<LoadedBundle, Summary>;
 }
 
-/** Bundles one handler as Lambda's Node 20 runtime would run it: minified ESM, the SDK external. */
-export async function bundle(name: BundleName): Promise<BundleSize> {
+/** Bundles one handler (`bench/entries/<entry>.ts`) as Lambda's Node 20 runtime would run it, and writes it to `bench/.out`. */
+export async function bundle(entry: string): Promise<BundleSize> {
   mkdirSync(OUT_DIR, { recursive: true });
-  const file = join(OUT_DIR, `${name}.mjs`);
-  const result = await build({
-    entryPoints: [join(BENCH_DIR, 'entries', `${name}.ts`)],
-    outfile: file,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    // The Lambda Node.js runtime ships AWS SDK v3: functions do not bundle it.
-    external: ['@aws-sdk/*'],
-    metafile: true,
-    logLevel: 'error',
-  });
-  const output = Object.values(result.metafile.outputs)[0];
-  const code = readFileSync(file);
-  const inputs = Object.entries(output.inputs).map(
-    ([input, { bytesInOutput }]) => [relative(ROOT, resolve(ROOT, input)), bytesInOutput] as const,
-  );
+  const file = join(OUT_DIR, `${entry}.mjs`);
+  const { code, metafile } = await bundleInMemory(join('bench', 'entries', `${entry}.ts`));
+  writeFileSync(file, code);
+  const inputs = bundledInputs(metafile);
   const own = inputs.filter(([input]) => !input.startsWith('node_modules') && !input.startsWith('bench'));
   const middyBytes = inputs.filter(([input]) => input.includes('node_modules/@middy/core/')).reduce((sum, [, bytes]) => sum + bytes, 0);
   return {
@@ -94,10 +90,17 @@ async function loadOnce(file: string): Promise<{ wall: number; cpu: number }> {
   return JSON.parse(stdout) as { wall: number; cpu: number };
 }
 
-/** Bundles every handler, then loads each `runs` times, rotating so drift hits all alike. */
-export async function measureBundles(runs: number): Promise<BundleFigures> {
+/** Bundles every handler: the libraries', the reference and each feature's. */
+export async function measureBundleSizes(): Promise<BundleSizes> {
   const sizes = {} as Record<BundleName, BundleSize>;
   for (const name of [...BUNDLES, ...PLAIN_BUNDLES]) sizes[name] = await bundle(name);
+  const features = {} as Record<Feature, BundleSize>;
+  for (const feature of FEATURE_BUNDLES) features[feature] = await bundle(`feature-${feature}`);
+  return { sizes, features };
+}
+
+/** Loads each of {@link BUNDLES} `runs` times in fresh processes, rotating so drift hits all alike. */
+export async function measureLoad(sizes: Record<BundleName, BundleSize>, runs: number): Promise<LoadFigures> {
   const samples: Record<LoadedBundle, number[]> = { 'retry-safe': [], powertools: [], reference: [] };
   const cpuSamples: Record<LoadedBundle, number[]> = { 'retry-safe': [], powertools: [], reference: [] };
   for (const name of BUNDLES) await loadOnce(sizes[name].file); // fill the OS file cache
@@ -110,7 +113,6 @@ export async function measureBundles(runs: number): Promise<BundleFigures> {
     }
   }
   return {
-    sizes,
     loadMs: {
       'retry-safe': summarize(samples['retry-safe']),
       powertools: summarize(samples.powertools),

@@ -10,11 +10,19 @@ export interface LatencyFigures {
   readonly replay: Summary;
 }
 
-/** Latency of both libraries and of a bare handler doing one `PutItem`, calls interleaved. */
+/** Latency of both libraries and of bare handlers doing one and two `PutItem`s, calls interleaved. */
 export interface LatencyResult {
   readonly libraries: Record<Library, LatencyFigures>;
-  /** A handler without idempotency that writes one item: one round trip, the reference. */
+  /** A handler without idempotency that writes one item: one round trip, the floor of a replay. */
   readonly barePutItem: Summary;
+  /** The same handler writing twice, one call after the other: the floor of a first execution. */
+  readonly bareTwoPutItems: Summary;
+  /**
+   * One `PutItem` whose condition fails on an existing item, returning it (`ALL_OLD`): the round
+   * trip a replay makes, which DynamoDB Local (and the SDK's error path) may serve slower than a
+   * successful write.
+   */
+  readonly bareRejectedPutItem: Summary;
 }
 
 async function ms(call: () => Promise<unknown>): Promise<number> {
@@ -37,10 +45,31 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
   const client = clients[LIBRARIES.length];
   const bareTable = `bench-latency-bare-${stamp}`;
   await createIdempotencyTable(client, bareTable);
+  const put = (event: PaymentEvent) =>
+    client.send(new PutItemCommand({ TableName: bareTable, Item: { id: { S: event.paymentId }, amount: { N: String(event.amountCents) } } }));
   const bare = middy(async (event: PaymentEvent) => {
-    await client.send(
-      new PutItemCommand({ TableName: bareTable, Item: { id: { S: event.paymentId }, amount: { N: String(event.amountCents) } } }),
-    );
+    await put(event);
+    return capture(event);
+  }) as unknown as BenchHandler;
+  const rejected = middy(async (event: PaymentEvent) => {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: bareTable,
+          Item: { id: { S: event.paymentId } },
+          ConditionExpression: 'attribute_not_exists(id)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+    return capture(event);
+  }) as unknown as BenchHandler;
+  // Two round trips in sequence, as a claim and a completion are: what no library can go under.
+  const bareTwice = middy(async (event: PaymentEvent) => {
+    await put(event);
+    await put(event);
     return capture(event);
   }) as unknown as BenchHandler;
 
@@ -48,6 +77,8 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
     first: { 'retry-safe': [] as number[], powertools: [] as number[] },
     replay: { 'retry-safe': [] as number[], powertools: [] as number[] },
     bare: [] as number[],
+    bareTwice: [] as number[],
+    bareRejected: [] as number[],
   };
   for (let i = 0; i < warmupCalls + calls; i++) {
     const record = i >= warmupCalls;
@@ -63,9 +94,22 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
         samples.replay[library].push(replay);
       }
     }
-    const bareContext = benchContext();
-    const reference = await ms(() => bare(paymentEvent(`bare-${i}`), bareContext));
-    if (record) samples.bare.push(reference);
+    const [bareContext, bareTwiceContext] = [benchContext(), benchContext()];
+    const floors = [
+      async () => {
+        const reference = await ms(() => bare(paymentEvent(`bare-${i}`), bareContext));
+        if (record) samples.bare.push(reference);
+      },
+      async () => {
+        const reference = await ms(() => bareTwice(paymentEvent(`bare-twice-${i}`), bareTwiceContext));
+        if (record) samples.bareTwice.push(reference);
+      },
+    ];
+    for (const floor of i % 2 === 0 ? floors : [...floors].reverse()) await floor();
+    // On the item the one-PutItem floor has just written, as a replay meets its record.
+    const rejectedContext = benchContext();
+    const againstExisting = await ms(() => rejected(paymentEvent(`bare-${i}`), rejectedContext));
+    if (record) samples.bareRejected.push(againstExisting);
   }
   for (const each of clients) each.destroy();
   const figures = (library: Library): LatencyFigures => ({
@@ -75,5 +119,7 @@ export async function measureLatency(endpoint: string, calls: number, warmupCall
   return {
     libraries: { 'retry-safe': figures('retry-safe'), powertools: figures('powertools') },
     barePutItem: summarize(samples.bare),
+    bareTwoPutItems: summarize(samples.bareTwice),
+    bareRejectedPutItem: summarize(samples.bareRejected),
   };
 }

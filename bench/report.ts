@@ -1,26 +1,36 @@
 import { BATCH_SIZE, RECORD_WORK_MS, type BatchFigures } from './batch.js';
-import type { BundleFigures } from './bundle.js';
+import { FEATURE_BUNDLES, type BundleSizes, type LoadFigures } from './bundle.js';
 import type { Library } from './contenders.js';
+import { COST_RESULTS, WRITE_TO_READ_PRICE, type CostFigures, type CostResult } from './cost.js';
 import type { CpuFigures, MetricsOverhead } from './cpu.js';
 import type { LatencyResult } from './latency.js';
 import type { RequestFigures } from './requests.js';
-import type { Summary } from './stats.js';
+import { spread, type Spread, type Summary } from './stats.js';
 import type { StormFigures } from './storm.js';
 
-/** Everything one `npm run bench` measured; a section is absent when it was not run. */
+/** One round of the CPU section. */
+export interface CpuRound {
+  readonly libraries: Record<Library, CpuFigures>;
+  readonly bareMiddy: Summary;
+  /** retry-safe with `emfMetrics` off and on. */
+  readonly metrics: MetricsOverhead;
+}
+
+/**
+ * Everything one `npm run bench` measured; a section is absent when it was not run. Timed
+ * sections and the cost hold one entry per round; requests, bundle sizes and storms are measured
+ * once (the first two are deterministic, the storm is a correctness check).
+ */
 export interface BenchResults {
+  /** How many rounds the timed sections ran. */
+  readonly rounds?: number;
   readonly requests?: Record<Library, RequestFigures>;
-  readonly cpu?: {
-    readonly libraries: Record<Library, CpuFigures>;
-    readonly bareMiddy: Summary;
-    /** retry-safe with `emfMetrics` off and on (absent in results from before it was measured). */
-    readonly metrics?: MetricsOverhead;
-    readonly calls: number;
-  };
-  readonly latency?: LatencyResult & { readonly calls: number };
-  readonly bundles?: BundleFigures & { readonly runs: number };
+  readonly cost?: { readonly rounds: readonly Record<Library, CostFigures>[] };
+  readonly cpu?: { readonly rounds: readonly CpuRound[]; readonly calls: number };
+  readonly latency?: { readonly rounds: readonly LatencyResult[]; readonly calls: number };
+  readonly bundles?: BundleSizes & { readonly load: readonly LoadFigures[]; readonly runs: number };
   readonly storms?: Record<Library, StormFigures>;
-  readonly batches?: Record<Library, BatchFigures> & { readonly runs: number };
+  readonly batches?: { readonly rounds: readonly Record<Library, BatchFigures>[]; readonly runs: number };
 }
 
 interface Row {
@@ -34,38 +44,75 @@ interface Row {
 const us = (value: number) => `${value.toFixed(1)} µs`;
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const times = (n: number) => `${n.toFixed(2)}×`;
+const twoDecimals = (n: number) => (Number.isNaN(n) ? '—' : n.toFixed(2));
+/** Capacity units: whole, or halves from eventually consistent reads. */
+const units = (n: number) => String(Number(n.toFixed(1)));
 
-function ratio(ours: number, theirs: number): string {
-  if (theirs === 0) return ours === 0 ? '1.00' : '—';
-  return (ours / theirs).toFixed(2);
+function ratio(ours: number, theirs: number): number {
+  if (theirs === 0) return ours === 0 ? 1 : Number.NaN;
+  return ours / theirs;
 }
 
-/** A goal from issue 6, and whether a measurement meets it. */
+/** `0.24 (0.23–0.26)`: the median of rounds and its range; the median alone when every round agreed. */
+export function spreadText(s: Spread, format: (n: number) => string = twoDecimals): string {
+  const [median, min, max] = [format(s.median), format(s.min), format(s.max)];
+  return min === max ? median : `${median} (${min}–${max})`;
+}
+
+/** A goal from the issues, and whether a measurement meets it (retry-safe's figure and the ratio, medians of rounds). */
 interface Goal {
   readonly text: string;
-  met(ours: number, theirs: number): boolean;
+  met(ours: number, ratio: number): boolean;
 }
 
 const exactly = (value: number): Goal => ({ text: String(value), met: (ours) => ours === value });
-const ratioAtMost = (max: number): Goal => ({
-  text: `≤ ${max}×`,
-  met: (ours, theirs) => theirs > 0 && ours / theirs <= max,
-});
+const ratioAtMost = (max: number): Goal => ({ text: `≤ ${max}×`, met: (_ours, r) => r <= max });
+/** A bound on retry-safe's own figure where that is itself a ratio (to one record's time, to a floor). */
+const atMost = (max: number): Goal => ({ text: `≤ ${max}×`, met: (ours) => ours <= max });
 
 function verdict(text: string, met: boolean): string {
   return `${text} ${met ? '✓' : '✗'}`;
 }
 
-function row(metric: string, ours: number, theirs: number, format: (n: number) => string, goal?: Goal): Row {
-  const goalText = goal ? verdict(goal.text, goal.met(ours, theirs)) : '';
-  return { metric, ours: format(ours), theirs: format(theirs), ratio: ratio(ours, theirs), goal: goalText };
+/**
+ * A row from one pair of figures per round: each column is the median of rounds, the ratio the
+ * median of the rounds' ratios with its range. With `spreadValues`, the figures show their range
+ * too (for figures that are themselves ratios, where the range is the point).
+ */
+function roundsRow(
+  metric: string,
+  pairs: ReadonlyArray<readonly [ours: number, theirs: number]>,
+  format: (n: number) => string,
+  goal?: Goal,
+  spreadValues = false,
+): Row {
+  const [ours, theirs] = [spread(pairs.map(([o]) => o)), spread(pairs.map(([, t]) => t))];
+  const ratios = spread(pairs.map(([o, t]) => ratio(o, t)));
+  const value = (s: Spread) => (spreadValues ? spreadText(s, format) : format(s.median));
+  return {
+    metric,
+    ours: value(ours),
+    theirs: value(theirs),
+    ratio: spreadText(ratios),
+    goal: goal ? verdict(goal.text, goal.met(ours.median, ratios.median)) : '',
+  };
 }
 
-/** Median and p95 rows of a first execution and a replay, one metric per row. */
+/** A row of figures measured once (deterministic ones: request counts, sizes). */
+function row(metric: string, ours: number, theirs: number, format: (n: number) => string, goal?: Goal): Row {
+  return roundsRow(metric, [[ours, theirs]], format, goal);
+}
+
+interface FirstAndReplay {
+  readonly firstExecution: Summary;
+  readonly replay: Summary;
+}
+
+/** Median and p95 rows of a first execution and a replay, one metric per row, over rounds. */
 function percentileRows(
   metric: string,
-  ours: { readonly firstExecution: Summary; readonly replay: Summary },
-  theirs: { readonly firstExecution: Summary; readonly replay: Summary },
+  rounds: ReadonlyArray<readonly [ours: FirstAndReplay, theirs: FirstAndReplay]>,
   format: (n: number) => string,
   goal: Goal,
 ): Row[] {
@@ -73,7 +120,8 @@ function percentileRows(
   for (const scenario of ['firstExecution', 'replay'] as const) {
     const label = scenario === 'firstExecution' ? 'first execution' : 'replay';
     for (const stat of ['median', 'p95'] as const) {
-      rows.push(row(`${metric}: ${label}, ${stat}`, ours[scenario][stat], theirs[scenario][stat], format, goal));
+      const pairs = rounds.map(([o, t]) => [o[scenario][stat], t[scenario][stat]] as const);
+      rows.push(roundsRow(`${metric}: ${label}, ${stat}`, pairs, format, goal));
     }
   }
   return rows;
@@ -88,7 +136,7 @@ function stormSummary(storm: StormFigures): string {
 /** The one table: retry-safe, Powertools, and their ratio (retry-safe ÷ Powertools; lower is better). */
 export function table(results: BenchResults): string {
   const rows: Row[] = [];
-  const { requests, cpu, latency, bundles, storms } = results;
+  const { requests, cost, cpu, latency, bundles, storms } = results;
   if (requests) {
     const [o, t] = [requests['retry-safe'], requests.powertools];
     rows.push(row('DynamoDB requests: first execution', o.firstExecution, t.firstExecution, String, exactly(2)));
@@ -107,29 +155,28 @@ export function table(results: BenchResults): string {
     rows.push(row('Bytes sent to DynamoDB: first execution', o.firstExecutionBodyBytes, t.firstExecutionBodyBytes, (n) => `${n} B`, ratioAtMost(0.8)));
     rows.push(row('Record left in the table (item size)', o.itemBytesAtRest, t.itemBytesAtRest, (n) => `${n} B`));
   }
+  if (cost) rows.push(...costRows(cost.rounds));
   if (cpu) {
-    rows.push(...percentileRows('Library CPU', cpu.libraries['retry-safe'], cpu.libraries.powertools, us, ratioAtMost(0.25)));
+    const pairs = cpu.rounds.map((r) => [r.libraries['retry-safe'], r.libraries.powertools] as const);
+    rows.push(...percentileRows('Library CPU', pairs, us, ratioAtMost(0.25)));
   }
   if (latency) {
-    rows.push(
-      ...percentileRows('Latency on DynamoDB Local', latency.libraries['retry-safe'], latency.libraries.powertools, ms, ratioAtMost(1)),
-    );
+    const pairs = latency.rounds.map((r) => [r.libraries['retry-safe'], r.libraries.powertools] as const);
+    rows.push(...percentileRows('Latency on DynamoDB Local', pairs, ms, ratioAtMost(1)));
+    rows.push(...floorRows(latency.rounds));
   }
   if (bundles) {
     const [o, t, ref] = [bundles.sizes['retry-safe'], bundles.sizes.powertools, bundles.sizes.reference];
     const [oPlain, tPlain] = [bundles.sizes['retry-safe-plain'], bundles.sizes['powertools-plain']];
-    rows.push(row('Handler bundle, minified (Middy handler)', o.bytes, t.bytes, kb, ratioAtMost(0.2)));
+    rows.push(row('Handler bundle, minified (Middy handler, middleware only)', o.bytes, t.bytes, kb, ratioAtMost(0.25)));
     rows.push(row('Handler bundle, minified + gzip (Middy handler)', o.gzipBytes, t.gzipBytes, kb));
     rows.push(row('Library bytes: Middy handler less the reference', o.bytes - ref.bytes, t.bytes - ref.bytes, kb, ratioAtMost(0.2)));
     rows.push(row('Handler bundle, minified (plain wrapper, no Middy)', oPlain.bytes, tPlain.bytes, kb, ratioAtMost(0.2)));
-    const added = (load: Record<'retry-safe' | 'powertools' | 'reference', Summary>, library: Library) =>
-      load[library].median - load.reference.median;
-    rows.push(
-      row('Load time added over the reference, wall (median)', added(bundles.loadMs, 'retry-safe'), added(bundles.loadMs, 'powertools'), ms, ratioAtMost(0.5)),
-    );
-    rows.push(
-      row('Load time added over the reference, CPU (median)', added(bundles.loadCpuMs, 'retry-safe'), added(bundles.loadCpuMs, 'powertools'), ms, ratioAtMost(0.5)),
-    );
+    const added = (load: LoadFigures['loadMs'], library: Library) => load[library].median - load.reference.median;
+    const loadPairs = (which: keyof LoadFigures) =>
+      bundles.load.map((l) => [added(l[which], 'retry-safe'), added(l[which], 'powertools')] as const);
+    rows.push(roundsRow('Load time added over the reference, wall (median)', loadPairs('loadMs'), ms, ratioAtMost(0.5)));
+    rows.push(roundsRow('Load time added over the reference, CPU (median)', loadPairs('loadCpuMs'), ms, ratioAtMost(0.5)));
   }
   if (storms) {
     const [o, t] = [storms['retry-safe'], storms.powertools];
@@ -141,30 +188,61 @@ export function table(results: BenchResults): string {
       goal: verdict('all once', o.runsPerKey.every((runs) => runs === 1)),
     });
   }
-  if (results.batches) rows.push(...batchRows(results.batches));
+  if (results.batches) rows.push(...batchRows(results.batches.rounds));
   const header = '| metric | retry-safe | Powertools | ratio | goal |\n| --- | ---: | ---: | ---: | ---: |';
   return [header, ...rows.map((r) => `| ${r.metric} | ${r.ours} | ${r.theirs} | ${r.ratio} | ${r.goal} |`)].join('\n');
 }
 
-/** Batch rows: requests per record, and a batch's wall time against one record's, for each library. */
-function batchRows(batches: Record<Library, BatchFigures>): Row[] {
-  const [o, t] = [batches['retry-safe'], batches.powertools];
-  const twoDecimals = (n: number) => n.toFixed(2);
-  const times = (n: number) => `${n.toFixed(2)}×`;
-  const atMost = (max: number) => ({ text: `≤ ${max}×`, met: (ours: number) => ours <= max });
+/** Goals of issue 17 per cost scenario: the floor for a small result, ratios for large ones. */
+const COST_GOALS: Record<CostResult, { readonly firstExecution?: Goal; readonly replay?: Goal }> = {
+  small: {
+    firstExecution: { text: `floor ${2 * WRITE_TO_READ_PRICE} (2 WCU)`, met: (ours) => ours === 2 * WRITE_TO_READ_PRICE },
+    replay: { text: `floor ${WRITE_TO_READ_PRICE} (1 WCU)`, met: (ours) => ours === WRITE_TO_READ_PRICE },
+  },
+  order: { firstExecution: ratioAtMost(0.15), replay: ratioAtMost(0.05) },
+  random: { replay: ratioAtMost(0.1) },
+};
+
+/** Cost rows: the price of a call in read units (5 × WCU + RCU), each result, first execution and replay. */
+function costRows(rounds: readonly Record<Library, CostFigures>[]): Row[] {
+  const rows: Row[] = [];
+  for (const name of Object.keys(COST_RESULTS) as CostResult[]) {
+    for (const call of ['firstExecution', 'replay'] as const) {
+      const pairs = rounds.map((r) => [r['retry-safe'].scenarios[name][call].cost, r.powertools.scenarios[name][call].cost] as const);
+      const label = `Cost per call (${WRITE_TO_READ_PRICE}×WCU+RCU): result ${COST_RESULTS[name].label}, ${call === 'firstExecution' ? 'first execution' : 'replay'}`;
+      rows.push(roundsRow(label, pairs, units, COST_GOALS[name][call]));
+    }
+  }
+  return rows;
+}
+
+/** Latency against the floor: the same round trips made bare, measured in the same rounds. */
+function floorRows(rounds: readonly LatencyResult[]): Row[] {
+  const overFloor = (scenario: keyof FirstAndReplay, floor: (r: LatencyResult) => Summary) =>
+    rounds.map((r) => [r.libraries['retry-safe'][scenario].median / floor(r).median, r.libraries.powertools[scenario].median / floor(r).median] as const);
   return [
-    row(`SQS batch: DynamoDB requests per new record (${BATCH_SIZE} records)`, o.requestsPerNewRecord, t.requestsPerNewRecord, twoDecimals, exactly(2)),
-    row('SQS batch: DynamoDB requests per replayed record', o.requestsPerReplayedRecord, t.requestsPerReplayedRecord, twoDecimals, exactly(1)),
-    row(`SQS batch: ${BATCH_SIZE} new records, wall (median)`, o.batchNew.median, t.batchNew.median, ms),
-    row('SQS batch: 1 new record, wall (median)', o.oneNew.median, t.oneNew.median, ms),
-    row(
-      `SQS batch: ${BATCH_SIZE} new ÷ 1 new, wall (median)`,
-      o.batchNew.median / o.oneNew.median,
-      t.batchNew.median / t.oneNew.median,
+    roundsRow('Latency ÷ floor: first execution ÷ two raw PutItems (median)', overFloor('firstExecution', (r) => r.bareTwoPutItems), times, atMost(1.1), true),
+    roundsRow('Latency ÷ floor: replay ÷ one raw PutItem (median)', overFloor('replay', (r) => r.barePutItem), times, atMost(1.1), true),
+    roundsRow(
+      'Latency ÷ floor: replay ÷ one raw PutItem rejected by its condition (median)',
+      overFloor('replay', (r) => r.bareRejectedPutItem),
       times,
-      atMost(1.3),
+      undefined,
+      true,
     ),
-    row(`SQS batch: ${BATCH_SIZE} replayed records, wall (median)`, o.batchReplayed.median, t.batchReplayed.median, ms),
+  ];
+}
+
+/** Batch rows: requests per record, and a batch's wall time against one record's, for each library. */
+function batchRows(rounds: readonly Record<Library, BatchFigures>[]): Row[] {
+  const pairs = (figure: (f: BatchFigures) => number) => rounds.map((r) => [figure(r['retry-safe']), figure(r.powertools)] as const);
+  return [
+    roundsRow(`SQS batch: DynamoDB requests per new record (${BATCH_SIZE} records)`, pairs((f) => f.requestsPerNewRecord), twoDecimals, exactly(2)),
+    roundsRow('SQS batch: DynamoDB requests per replayed record', pairs((f) => f.requestsPerReplayedRecord), twoDecimals, exactly(1)),
+    roundsRow(`SQS batch: ${BATCH_SIZE} new records, wall (median)`, pairs((f) => f.batchNew.median), ms),
+    roundsRow('SQS batch: 1 new record, wall (median)', pairs((f) => f.oneNew.median), ms),
+    roundsRow(`SQS batch: ${BATCH_SIZE} new ÷ 1 new, wall (median)`, pairs((f) => f.batchNew.median / f.oneNew.median), times, atMost(1.3), true),
+    roundsRow(`SQS batch: ${BATCH_SIZE} replayed records, wall (median)`, pairs((f) => f.batchReplayed.median), ms),
   ];
 }
 
@@ -205,10 +283,20 @@ export function findings(results: BenchResults): string {
   return lines.join('\n');
 }
 
+/** The median over rounds of one figure. */
+const medianOf = <T>(rounds: readonly T[], figure: (round: T) => number): number => spread(rounds.map(figure)).median;
+
 /** Details under the table: what each scenario sent, what was bundled, how storms ended. */
 export function details(results: BenchResults): string {
   const lines: string[] = [];
-  const { requests, cpu, latency, bundles, storms } = results;
+  const { requests, cost, cpu, latency, bundles, storms } = results;
+  if (results.rounds !== undefined) {
+    lines.push(
+      `Rounds: each timed section (CPU, latency, batches, load time) and the cost ran ${results.rounds} times; each figure is the median of rounds, each ratio the median of ` +
+        'the rounds\' ratios with their range in brackets (no range: every round gave the same). Requests, bundle sizes and the storm ran once.',
+      '',
+    );
+  }
   if (requests) {
     lines.push('Requests per scenario (counted by a middleware on each SDK client, every attempt):', '');
     for (const library of ['retry-safe', 'powertools'] as const) {
@@ -217,59 +305,56 @@ export function details(results: BenchResults): string {
     }
     lines.push('');
   }
+  if (cost) lines.push(...costDetails(cost.rounds));
   if (cpu) {
+    const bare = medianOf(cpu.rounds, (r) => r.bareMiddy.median);
     const withoutMiddy = (scenario: keyof CpuFigures) =>
-      ratio(
-        cpu.libraries['retry-safe'][scenario].median - cpu.bareMiddy.median,
-        cpu.libraries.powertools[scenario].median - cpu.bareMiddy.median,
+      spreadText(
+        spread(
+          cpu.rounds.map((r) =>
+            ratio(
+              r.libraries['retry-safe'][scenario].median - r.bareMiddy.median,
+              r.libraries.powertools[scenario].median - r.bareMiddy.median,
+            ),
+          ),
+        ),
       );
     lines.push(
-      `Library CPU: ${cpu.calls} measured calls per library and scenario after a warm-up, blocks interleaved, each call with its own context object as in Lambda; ` +
+      `Library CPU: ${cpu.calls} measured calls per library, scenario and round after a warm-up, blocks interleaved, each call with its own context object as in Lambda; ` +
         `the time inside the in-process \`send\` is subtracted. Both run under Middy; a bare Middy handler ` +
-        `takes ${us(cpu.bareMiddy.median)} (median) of each figure. Without it, the median ratios are ` +
+        `takes ${us(bare)} (median) of each figure. Without it, the median ratios are ` +
         `${withoutMiddy('firstExecution')} (first execution) and ${withoutMiddy('replay')} (replay).`,
       '',
     );
-    if (cpu.metrics) {
-      const { off, on, lineBytes } = cpu.metrics;
-      const added = (scenario: keyof CpuFigures) =>
-        `${us(off[scenario].median)} → ${us(on[scenario].median)} (${us(on[scenario].median - off[scenario].median)} added)`;
-      lines.push(
-        `Metrics overhead (retry-safe alone, \`onOutcome: emfMetrics(...)\` off → on, medians, interleaved as above): first execution ` +
-          `${added('firstExecution')}, replay ${added('replay')}; each call builds a ${lineBytes}-byte EMF line, handed to a ` +
-          `counting sink (writing it to stdout is Lambda's log pipeline's cost, not measured).`,
-        '',
-      );
-    }
+    const metric = (which: 'off' | 'on', scenario: keyof CpuFigures) => medianOf(cpu.rounds, (r) => r.metrics[which][scenario].median);
+    const added = (scenario: keyof CpuFigures) =>
+      `${us(metric('off', scenario))} → ${us(metric('on', scenario))} (${us(metric('on', scenario) - metric('off', scenario))} added)`;
+    lines.push(
+      `Metrics overhead (retry-safe alone, \`onOutcome: emfMetrics(...)\` off → on, medians, interleaved as above): first execution ` +
+        `${added('firstExecution')}, replay ${added('replay')}; each call builds a ${cpu.rounds[0].metrics.lineBytes}-byte EMF line, handed to a ` +
+        `counting sink (writing it to stdout is Lambda's log pipeline's cost, not measured).`,
+      '',
+    );
   }
   if (latency) {
+    const floor = (which: 'barePutItem' | 'bareTwoPutItems' | 'bareRejectedPutItem', stat: keyof Summary) =>
+      ms(medianOf(latency.rounds, (r) => r[which][stat]));
     lines.push(
-      `Latency: ${latency.calls} calls per library and scenario, interleaved, each library with its own SDK client (as each function has). Reference, a bare handler doing one ` +
-        `PutItem: median ${ms(latency.barePutItem.median)}, p95 ${ms(latency.barePutItem.p95)}.`,
+      `Latency: ${latency.calls} calls per library, scenario and round, interleaved, each library with its own SDK client (as each function has). ` +
+        `Floors, bare Middy handlers without idempotency interleaved with them on a client of their own: one PutItem, median ` +
+        `${floor('barePutItem', 'median')}, p95 ${floor('barePutItem', 'p95')}; two PutItems one after the other, median ` +
+        `${floor('bareTwoPutItems', 'median')}, p95 ${floor('bareTwoPutItems', 'p95')}; one PutItem rejected by its condition on an ` +
+        `existing item, returning it (\`ALL_OLD\`), as a replay's is, median ${floor('bareRejectedPutItem', 'median')}, p95 ` +
+        `${floor('bareRejectedPutItem', 'p95')}. A library's first execution makes two round trips and its replay one, so its time ` +
+        'over the floor is its own (CPU, the bigger requests and answers it sends), except what a rejected write costs more than a ' +
+        'successful one: DynamoDB Local answering with an error, and the SDK parsing it, which the last floor measures.',
       '',
     );
   }
-  if (bundles) {
-    const load = bundles.loadMs;
-    const cpuLoad = bundles.loadCpuMs;
-    lines.push(
-      `Bundles: esbuild, minified ESM, Node 20, \`@aws-sdk/*\` external. Reference handler (Middy and one PutItem): ` +
-        `${kb(bundles.sizes.reference.bytes)}. Load (import in a fresh node, median of ${bundles.runs}): ` +
-        `retry-safe ${ms(load['retry-safe'].median)}, Powertools ${ms(load.powertools.median)}, reference ${ms(load.reference.median)}; ` +
-        `CPU: ${ms(cpuLoad['retry-safe'].median)}, ${ms(cpuLoad.powertools.median)}, ${ms(cpuLoad.reference.median)}. ` +
-        'Each process loads `@aws-sdk/client-dynamodb` before the clock starts, as all three import it.',
-      `retry-safe modules in its bundle, minified bytes each: ${bundles.sizes['retry-safe'].ownBytes
-        .map(([input, bytes]) => `${input} ${bytes}`)
-        .join(', ')}; \`@middy/core\` adds ${bundles.sizes['retry-safe'].middyBytes} to each Middy handler.`,
-      `Of the HTTP and step modules, tree-shaking kept: ${
-        bundles.sizes['retry-safe'].ownInputs.filter((input) => /^lambda\/(http|steps)\//.test(input)).join(', ') || 'none'
-      }.`,
-      '',
-    );
-  }
+  if (bundles) lines.push(...bundleDetails(bundles));
   if (results.batches) {
     lines.push(
-      `SQS batches: ${results.batches.runs} runs per library, interleaved, each library with its own client and table; ` +
+      `SQS batches: ${results.batches.runs} runs per library and round, interleaved, each library with its own client and table; ` +
         `each record's work waits ${RECORD_WORK_MS} ms (a downstream call). retry-safe: \`makeIdempotentBatch\` with its ` +
         'defaults (key `messageId`, fingerprint `body`, 10 records at a time). Powertools: `BatchProcessor` with ' +
         '`processPartialResponse` (records in parallel, its default) around its `makeIdempotent` per record, key ' +
@@ -290,4 +375,106 @@ export function details(results: BenchResults): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** The cost table per library (units, requests, commands), and where DynamoDB Local billed otherwise than AWS documents. */
+function costDetails(rounds: readonly Record<Library, CostFigures>[]): string[] {
+  // Capacity is deterministic: the last round stands for all (the table shows any spread).
+  const last = rounds[rounds.length - 1];
+  const lines = [
+    `Cost per call: each library's client asks for \`ReturnConsumedCapacity: TOTAL\` on every command, and a meter on it bills each ` +
+      'command by AWS\'s documented rules from the items themselves, read before and after with a client it does not count: a write ' +
+      'the larger of the item before and after, 1 WCU per KB; a failed conditional write the item in its way (at least 1 WCU); a read ' +
+      '1 RCU per 4 KB strongly consistent, half eventually consistent. Cost is what on-demand pricing charges, in read units: ' +
+      `${WRITE_TO_READ_PRICE} × WCU + RCU. Each result's JSON: ${(Object.keys(COST_RESULTS) as CostResult[])
+        .map((name) => `${COST_RESULTS[name].label}: ${last['retry-safe'].resultBytes[name]} bytes`)
+        .join('; ')}. The order is built from word lists by a seeded PRNG (customer, two addresses, line items with sku, name, ` +
+      'quantity, price and tax); the base64 string, of seeded random bytes, carries 6 bits per character, so even ideal compression leaves 75% of it.',
+    '',
+    '| result | call | library | WCU | RCU | cost | requests | commands |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const name of Object.keys(COST_RESULTS) as CostResult[]) {
+    for (const call of ['firstExecution', 'replay'] as const) {
+      for (const library of ['retry-safe', 'powertools'] as const) {
+        const c = last[library].scenarios[name][call];
+        const label = call === 'firstExecution' ? 'first execution' : 'replay';
+        lines.push(
+          `| ${COST_RESULTS[name].label} | ${label} | ${library} | ${units(c.wcu)} | ${units(c.rcu)} | ${units(c.cost)} | ${c.requests} | ${c.operations} |`,
+        );
+      }
+    }
+  }
+  lines.push('');
+  const deviations = new Map<string, number>();
+  for (const round of rounds) {
+    for (const library of ['retry-safe', 'powertools'] as const) {
+      for (const d of round[library].deviations) {
+        const kind = d.detail.startsWith('conditional')
+          ? `${d.operation}, conditional check failed: Local reports no capacity (the error carries none); billed here for the existing item's size, at least 1 WCU`
+          : `${d.operation} (${d.detail}): Local reported ${d.reported ?? 'nothing'}, the documented rule gives ${units(d.documented)}`;
+        deviations.set(kind, (deviations.get(kind) ?? 0) + 1);
+      }
+    }
+  }
+  const checked = rounds.reduce((sum, r) => sum + r['retry-safe'].commandsMetered + r.powertools.commandsMetered, 0);
+  const differing = [...deviations.values()].reduce((sum, n) => sum + n, 0);
+  lines.push(
+    `DynamoDB Local against the documented rules: ${checked - differing} of ${checked} commands reported what the rules give; ` +
+      (deviations.size === 0 ? 'none differed.' : `the others, billed here by the rules: ${[...deviations].map(([kind, n]) => `${kind} (${n}×)`).join('; ')}.`),
+    '',
+  );
+  const replayed = (['order', 'random'] as const).filter((name) => {
+    const replay = last['retry-safe'].scenarios[name].replay;
+    return replay.operations === 'PutItem' && replay.wcu > 1;
+  });
+  if (replayed.length > 0) {
+    lines.push(
+      `Why a large result's replay costs what it does here: retry-safe replays with one conditional PutItem that fails on the stored ` +
+        `record, and DynamoDB bills a failed conditional write for the size of the item in its way, so while the result is stored inline ` +
+        `the replay costs ${replayed.map((name) => `${units(last['retry-safe'].scenarios[name].replay.wcu)} WCU (result ${COST_RESULTS[name].label})`).join(' and ')}, ` +
+        'about the compressed result\'s size in KB.',
+      '',
+    );
+  }
+  return lines;
+}
+
+/** Bundle sizes, load times, and the table of what each optional feature adds. */
+function bundleDetails(bundles: NonNullable<BenchResults['bundles']>): string[] {
+  const load = (which: keyof LoadFigures, name: 'retry-safe' | 'powertools' | 'reference') => ms(medianOf(bundles.load, (l) => l[which][name].median));
+  const base = bundles.sizes['retry-safe'];
+  const lines = [
+    `Bundles: esbuild, minified ESM, Node 20, \`@aws-sdk/*\` external. Reference handler (Middy and one PutItem): ` +
+      `${kb(bundles.sizes.reference.bytes)}. Load (import in a fresh node, median of ${bundles.runs} per round, median of rounds): ` +
+      `retry-safe ${load('loadMs', 'retry-safe')}, Powertools ${load('loadMs', 'powertools')}, reference ${load('loadMs', 'reference')}; ` +
+      `CPU: ${load('loadCpuMs', 'retry-safe')}, ${load('loadCpuMs', 'powertools')}, ${load('loadCpuMs', 'reference')}. ` +
+      'Each process loads `@aws-sdk/client-dynamodb` before the clock starts, as all three import it.',
+    `retry-safe modules in its bundle, minified bytes each: ${base.ownBytes.map(([input, bytes]) => `${input} ${bytes}`).join(', ')}; ` +
+      `\`@middy/core\` adds ${base.middyBytes} to each Middy handler.`,
+    '',
+    `What each optional feature adds to the middleware-only handler (${kb(base.bytes)}, ${kb(base.gzipBytes)} gzip) when it is used ` +
+      '(`bench/entries/feature-*.ts`: the same handler with the option, or beside it a second handler using the adapter). Unused, each ' +
+      'adds nothing: `test/lambda/tree-shaking.test.ts` checks that none of its modules reaches the middleware-only bundle.',
+    '',
+    '| feature | used as | adds, minified | adds, gzip | its modules kept |',
+    '| --- | --- | ---: | ---: | --- |',
+  ];
+  const usedAs: Record<(typeof FEATURE_BUNDLES)[number], string> = {
+    http: '`httpIdempotency()` handler',
+    steps: 'one `step()` in the handler',
+    batch: '`makeIdempotentBatch()` handler',
+    webhooks: '`webhookIdempotency()` + `githubWebhooks()`',
+    metrics: '`onOutcome: emfMetrics()`',
+    cache: '`cache: new RecordCache()`',
+  };
+  for (const feature of FEATURE_BUNDLES) {
+    const size = bundles.features[feature];
+    const added = size.ownInputs.filter((input) => !base.ownInputs.includes(input));
+    lines.push(
+      `| ${feature} | ${usedAs[feature]} | ${kb(size.bytes - base.bytes)} | ${kb(size.gzipBytes - base.gzipBytes)} | ${added.join(', ') || 'none'} |`,
+    );
+  }
+  lines.push('');
+  return lines;
 }

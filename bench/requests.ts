@@ -1,6 +1,7 @@
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createIdempotencyTable, localClient } from '../scripts/dynamodb-local.js';
 import { benchContext, capture, contender, paymentEvent, type Library, type PaymentEvent } from './contenders.js';
+import { itemSize } from './item-size.js';
 import { countRequests, type RequestCount } from './request-counter.js';
 
 /** DynamoDB requests (and bytes) one library sends per call, scenario by scenario. */
@@ -21,27 +22,6 @@ export interface RequestFigures {
   readonly ranAgainAfterMismatch: boolean;
   /** Operations per scenario, e.g. `PutItem+UpdateItem`. */
   readonly operations: Readonly<Record<string, string>>;
-}
-
-/** DynamoDB's item size: each attribute's name bytes plus its value's size. */
-export function itemSize(item: Record<string, AttributeValue>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(item)) bytes += Buffer.byteLength(name) + valueSize(value);
-  return bytes;
-}
-
-/** A value's size by DynamoDB's published rules (numbers: about one byte per two digits, plus one). */
-function valueSize(value: AttributeValue): number {
-  if (value.S !== undefined) return Buffer.byteLength(value.S);
-  if (value.N !== undefined) return Math.ceil(value.N.replace(/[-.]/g, '').length / 2) + 1;
-  if (value.B !== undefined) return value.B.byteLength;
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  // Maps and lists: 3 bytes, plus 1 byte and the name (maps) for each element.
-  if (value.M !== undefined) {
-    return Object.entries(value.M).reduce((sum, [name, v]) => sum + Buffer.byteLength(name) + valueSize(v) + 1, 3);
-  }
-  if (value.L !== undefined) return value.L.reduce((sum, v) => sum + valueSize(v) + 1, 3);
-  throw new Error(`itemSize: unsupported attribute value ${JSON.stringify(value)}`);
 }
 
 function operations(count: RequestCount): string {

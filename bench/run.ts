@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: retry-safe against Powertools idempotency, side by side, in one run.
- * Options: `--only=requests,cpu,latency,bundle,storm,batch,valkey` to run some sections; `--write` to write
- * `bench/results.md`; `--quick` for fewer calls (a smoke run, not for publishing).
+ * Options: `--only=requests,cost,cpu,latency,bundle,storm,batch,valkey` to run some sections; `--write` to write
+ * `bench/results.md`; `--quick` for fewer calls (a smoke run, not for publishing); `--rounds=N` (default 3)
+ * to repeat the measured sections N times, each ratio reported as the median of rounds with its range.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,16 +11,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoDBLocal, type DynamoDBLocal } from '../scripts/dynamodb-local.js';
 import { measureBatches } from './batch.js';
-import { measureBundles } from './bundle.js';
+import { measureBundleSizes, measureLoad, type LoadFigures } from './bundle.js';
 import { LIBRARIES, type Library } from './contenders.js';
+import { measureCosts, type CostFigures } from './cost.js';
 import { measureBareMiddy, measureCpu, measureMetricsOverhead } from './cpu.js';
-import { measureLatency } from './latency.js';
-import { details, findings, table, type BenchResults } from './report.js';
+import { measureLatency, type LatencyResult } from './latency.js';
+import type { BatchFigures } from './batch.js';
+import { details, findings, table, type BenchResults, type CpuRound } from './report.js';
 import { measureRequests, type RequestFigures } from './requests.js';
 import { measureStorm, type StormFigures } from './storm.js';
 import { measureValkey, valkeyTable } from './valkey.js';
 
-const SECTIONS = ['requests', 'cpu', 'latency', 'bundle', 'storm', 'batch', 'valkey'] as const;
+const SECTIONS = ['requests', 'cost', 'cpu', 'latency', 'bundle', 'storm', 'batch', 'valkey'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -29,10 +32,15 @@ if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')
 const quick = args.includes('--quick');
 const write = args.includes('--write');
 const wants = (section: Section) => only.includes(section);
+const roundsArg = args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
+const ROUNDS = roundsArg === undefined ? 3 : Number(roundsArg);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a whole number from 1, got ${roundsArg}`);
 
+// Calls per round: the rounds together make about what one round used to, so that a full run
+// stays within a few minutes on two shared cores.
 const SIZES = quick
-  ? { cpuCalls: 2_000, cpuWarmup: 1_000, latencyCalls: 40, latencyWarmup: 10, loadRuns: 5, stormKeys: 5, batchRuns: 10, batchWarmup: 3 }
-  : { cpuCalls: 20_000, cpuWarmup: 5_000, latencyCalls: 3_000, latencyWarmup: 300, loadRuns: 20, stormKeys: 20, batchRuns: 100, batchWarmup: 10 };
+  ? { cpuCalls: 1_000, cpuWarmup: 500, latencyCalls: 30, latencyWarmup: 10, loadRuns: 3, stormKeys: 5, batchRuns: 5, batchWarmup: 2 }
+  : { cpuCalls: 8_000, cpuWarmup: 3_000, latencyCalls: 1_000, latencyWarmup: 100, loadRuns: 8, stormKeys: 20, batchRuns: 35, batchWarmup: 5 };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -55,19 +63,27 @@ async function main(): Promise<void> {
   try {
     // In-process sections first, before DynamoDB Local's JVM is running alongside, and before
     // the libraries' code has seen a real client (both would only add noise to CPU figures).
+    results.rounds = ROUNDS;
     if (wants('cpu')) {
-      log(`library CPU, ${SIZES.cpuCalls} calls per library and scenario`);
-      const libraries = await measureCpu({ calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 });
-      const bareMiddy = await measureBareMiddy(SIZES.cpuCalls);
-      log('retry-safe CPU with emfMetrics off and on');
-      const metrics = await measureMetricsOverhead({ calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 });
-      results.cpu = { libraries, bareMiddy, metrics, calls: SIZES.cpuCalls };
+      const rounds: CpuRound[] = [];
+      const options = { calls: SIZES.cpuCalls, warmupCalls: SIZES.cpuWarmup, blockSize: 500 };
+      for (let round = 1; round <= ROUNDS; round++) {
+        log(`library CPU, round ${round}/${ROUNDS}: ${SIZES.cpuCalls} calls per library and scenario, then with emfMetrics off and on`);
+        const libraries = await measureCpu(options);
+        const bareMiddy = await measureBareMiddy(SIZES.cpuCalls);
+        const metrics = await measureMetricsOverhead(options);
+        rounds.push({ libraries, bareMiddy, metrics });
+      }
+      results.cpu = { rounds, calls: SIZES.cpuCalls };
     }
     if (wants('bundle')) {
-      log(`bundles, and load time over ${SIZES.loadRuns} fresh processes each`);
-      results.bundles = { ...(await measureBundles(SIZES.loadRuns)), runs: SIZES.loadRuns };
+      log(`bundles, and load time over ${SIZES.loadRuns} fresh processes each per round`);
+      const sizes = await measureBundleSizes();
+      const load: LoadFigures[] = [];
+      for (let round = 1; round <= ROUNDS; round++) load.push(await measureLoad(sizes.sizes, SIZES.loadRuns));
+      results.bundles = { ...sizes, load, runs: SIZES.loadRuns };
     }
-    if (wants('requests') || wants('latency') || wants('storm') || wants('batch')) {
+    if (wants('requests') || wants('cost') || wants('latency') || wants('storm') || wants('batch')) {
       log('starting DynamoDB Local');
       local = await startDynamoDBLocal();
     }
@@ -76,11 +92,25 @@ async function main(): Promise<void> {
       const endpoint = local.endpoint;
       results.requests = await perLibrary<RequestFigures>((library) => measureRequests(library, endpoint));
     }
-    if (wants('latency') && local) {
-      log(`latency on DynamoDB Local, ${SIZES.latencyCalls} calls per library and scenario`);
-      const latency = await measureLatency(local.endpoint, SIZES.latencyCalls, SIZES.latencyWarmup);
-      results.latency = { ...latency, calls: SIZES.latencyCalls };
+    // The rounds of the sections on DynamoDB Local take turns, so a slow spell of the shared
+    // machine lands in one round of each rather than in every round of one.
+    const [cost, latency, batches] = [[] as Record<Library, CostFigures>[], [] as LatencyResult[], [] as Record<Library, BatchFigures>[]];
+    for (let round = 1; local && round <= ROUNDS; round++) {
+      if (wants('cost')) {
+        log(`cost, round ${round}/${ROUNDS}: capacity units per call, three results, first execution and replay`);
+        cost.push(await measureCosts(local.endpoint));
+      }
+      if (wants('latency')) {
+        log(`latency on DynamoDB Local, round ${round}/${ROUNDS}: ${SIZES.latencyCalls} calls per library and scenario`);
+        latency.push(await measureLatency(local.endpoint, SIZES.latencyCalls, SIZES.latencyWarmup));
+      }
+      if (wants('batch')) {
+        log(`batches, round ${round}/${ROUNDS}: ${SIZES.batchRuns} runs of one new record, ten new and ten replayed, per library`);
+        batches.push(await measureBatches(local.endpoint, SIZES.batchRuns, SIZES.batchWarmup));
+      }
     }
+    if (cost.length > 0) results.cost = { rounds: cost };
+    if (latency.length > 0) results.latency = { rounds: latency, calls: SIZES.latencyCalls };
     if (wants('storm') && local) {
       log(`storm: 50 concurrent calls on each of ${SIZES.stormKeys} new keys`);
       const endpoint = local.endpoint;
@@ -88,10 +118,7 @@ async function main(): Promise<void> {
         measureStorm(library, endpoint, { keys: SIZES.stormKeys, concurrency: 50, workMs: 50 }),
       );
     }
-    if (wants('batch') && local) {
-      log(`batches: ${SIZES.batchRuns} runs of one new record, ten new and ten replayed, per library`);
-      results.batches = { ...(await measureBatches(local.endpoint, SIZES.batchRuns, SIZES.batchWarmup)), runs: SIZES.batchRuns };
-    }
+    if (batches.length > 0) results.batches = { rounds: batches, runs: SIZES.batchRuns };
   } finally {
     await local?.stop();
   }

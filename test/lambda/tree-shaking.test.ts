@@ -1,49 +1,59 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { bundleInMemory, ROOT, runtimeModulesKept } from '../../bench/lambda-bundle.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Bundles `entry` as the benchmark bundles a Lambda handler: minified ESM, the SDK external. */
+const bundle = bundleInMemory;
 
-/** Bundles `entry` as a Lambda handler is bundled: minified ESM, the SDK external. */
-async function bundle(entry: string) {
-  return build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    minify: true,
-    write: false,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@aws-sdk/*'],
-    metafile: true,
-    logLevel: 'silent',
-  });
+const bundled = new Map<string, Promise<string[]>>();
+
+/** Repository modules esbuild keeps when bundling `entry` as a Lambda handler (each entry bundled once per run). */
+function modulesKept(entry: string): Promise<string[]> {
+  if (!bundled.has(entry)) bundled.set(entry, bundle(entry).then(({ metafile }) => runtimeModulesKept(metafile)));
+  return bundled.get(entry)!;
 }
 
-/** Repository modules esbuild keeps when bundling `entry` as a Lambda handler (minified, SDK external). */
-async function modulesKept(entry: string): Promise<string[]> {
-  const result = await bundle(entry);
-  const [output] = Object.values(result.metafile.outputs);
-  return Object.keys(output.inputs)
-    .map((input) => relative(ROOT, resolve(ROOT, input)))
-    .filter((input) => input.startsWith('lambda/'));
-}
+/**
+ * Each optional feature, the modules that make it up, and the benchmark entry that uses it
+ * (`bench/entries/feature-<name>.ts`; the subpath entries have none).
+ */
+const OPTIONAL_FEATURES = [
+  { feature: 'http', modules: (m: string) => m.startsWith('lambda/http/'), entry: 'feature-http' },
+  { feature: 'steps', modules: (m: string) => m.startsWith('lambda/steps/'), entry: 'feature-steps' },
+  { feature: 'batch', modules: (m: string) => m.startsWith('lambda/batch/'), entry: 'feature-batch' },
+  { feature: 'webhooks', modules: (m: string) => m.startsWith('lambda/webhooks/'), entry: 'feature-webhooks' },
+  { feature: 'ops (metrics)', modules: (m: string) => m.startsWith('lambda/ops/'), entry: 'feature-metrics' },
+  { feature: 'cache', modules: (m: string) => m === 'lambda/core/cache.ts', entry: 'feature-cache' },
+  { feature: 'event-keys', modules: (m: string) => m.startsWith('lambda/event-keys/'), entry: undefined },
+  { feature: 'valkey', modules: (m: string) => m.startsWith('lambda/valkey/'), entry: undefined },
+  { feature: 'testing', modules: (m: string) => m.startsWith('lambda/testing/'), entry: undefined },
+] as const;
 
 describe('a handler that uses only the idempotency() middleware', () => {
-  it('bundles none of the HTTP adapter, the steps or the record cache', async () => {
+  it('bundles the middleware and the engine', async () => {
     const kept = await modulesKept('bench/entries/retry-safe.ts');
+
     expect(kept).toContain('lambda/middleware.ts');
     expect(kept).toContain('lambda/core/engine.ts');
-    expect(kept.filter((module) => module.startsWith('lambda/http/'))).toEqual([]);
-    expect(kept.filter((module) => module.startsWith('lambda/steps/'))).toEqual([]);
-    expect(kept.filter((module) => module.startsWith('lambda/webhooks/'))).toEqual([]);
-    expect(kept).not.toContain('lambda/core/cache.ts');
-    expect(kept.filter((module) => module.startsWith('lambda/ops/'))).toEqual([]);
-    expect(kept.filter((module) => module.startsWith('lambda/batch/'))).toEqual([]);
-    expect(kept.filter((module) => module.startsWith('lambda/event-keys/'))).toEqual([]);
+  });
+
+  it.each(OPTIONAL_FEATURES)('bundles no module of $feature', async ({ modules }) => {
+    const kept = await modulesKept('bench/entries/retry-safe.ts');
+
+    expect(kept.filter(modules)).toEqual([]);
+  });
+});
+
+describe('the same handler with one optional feature used', () => {
+  // The other side of the check above: the feature's modules do reach a bundle that uses it, so
+  // an empty list there means tree-shaking removed them, not that the filter matches nothing.
+  it.each(OPTIONAL_FEATURES.filter((f) => f.entry !== undefined))('bundles modules of $feature', async ({ modules, entry }) => {
+    const kept = await modulesKept(`bench/entries/${entry}.ts`);
+
+    expect(kept.filter(modules)).not.toEqual([]);
   });
 });
 
@@ -56,7 +66,7 @@ describe('a handler that uses only makeIdempotentBatch()', () => {
       `import { DynamoDBStore, makeIdempotentBatch } from ${JSON.stringify(join(ROOT, 'lambda/index.ts'))};\n` +
         "export const handler = makeIdempotentBatch(async () => undefined, { store: new DynamoDBStore({ tableName: 't' }) });\n",
     );
-    const kept = await modulesKept(relative(ROOT, entry));
+    const kept = await modulesKept(entry);
     await rm(dir, { recursive: true, force: true });
 
     expect(kept).toContain('lambda/batch/make-idempotent-batch.ts');
@@ -68,8 +78,8 @@ describe('a handler that uses only makeIdempotentBatch()', () => {
 
 describe('a Lambda bundle of a handler that uses only the middleware', () => {
   it('contains no CDK code: neither aws-cdk-lib, constructs nor the retry-safe/cdk constructs', async () => {
-    const result = await bundle('bench/entries/retry-safe.ts');
-    const inputs = Object.keys(result.metafile.inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
+    const { metafile } = await bundle('bench/entries/retry-safe.ts');
+    const inputs = Object.keys(metafile.inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
 
     expect(inputs).toContain('lambda/middleware.ts');
     expect(inputs.filter((input) => /node_modules\/(aws-cdk-lib|constructs)\//.test(input))).toEqual([]);
@@ -86,9 +96,9 @@ describe('a webhook receiver', () => {
       `import { DynamoDBStore, githubWebhooks, webhookIdempotency } from ${JSON.stringify(join(ROOT, 'lambda/index.ts'))};\n` +
         "export const handler = webhookIdempotency(async () => ({ statusCode: 204 }), { store: new DynamoDBStore(), name: 'hooks', verify: githubWebhooks({ secret: 's' }) });\n",
     );
-    const result = await bundle(relative(ROOT, entry));
+    const { metafile } = await bundle(entry);
     await rm(dir, { recursive: true, force: true });
-    const kept = Object.keys(Object.values(result.metafile.outputs)[0].inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
+    const kept = Object.keys(Object.values(metafile.outputs)[0].inputs).map((input) => relative(ROOT, resolve(ROOT, input)));
 
     expect(kept).toContain('lambda/webhooks/github-webhooks.ts');
     expect(kept).not.toContain('lambda/webhooks/standard-webhooks.ts');
