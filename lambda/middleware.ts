@@ -47,14 +47,16 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
     }
   };
 
-  const idempotencyAfter = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
+  // `after` and `onError` are not `async`: an async layer over the promise they return would
+  // cost every call another promise and turn of the microtask queue.
+  const idempotencyAfter = (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await completeRequest(request, resolved, execution, request.response);
+    return execution ? completeRequest(request, resolved, execution, request.response) : Promise.resolve();
   };
 
-  const idempotencyOnError = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
+  const idempotencyOnError = (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await releaseIfSettled(request, execution, resolved);
+    return execution ? releaseIfSettled(request, execution, resolved) : Promise.resolve();
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
