@@ -3,7 +3,7 @@ import { complete, decide, release, type Execution, type HandlerRun } from './co
 import { IdempotencyError } from './core/errors.js';
 import type { LambdaContext, MiddyMiddleware, MiddyRequest as Request } from './core/lambda-types.js';
 import { resolveOptions, type IdempotencyOptions } from './core/options.js';
-import { callStart, outcomeOfError, reportOutcome, type OutcomeName, type OutcomeOptions } from './core/outcome.js';
+import { outcomeOfError, reportOutcome, type OutcomeName, type OutcomeOptions } from './core/outcome.js';
 
 /** Where a Middy request keeps the context that carries its run: on the request, never in a closure. */
 const CLAIMED_CONTEXT = Symbol('retry-safe.claimed-context');
@@ -47,14 +47,16 @@ export function idempotency<TEvent = unknown, TResult = unknown>(
     }
   };
 
-  const idempotencyAfter = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
+  // `after` and `onError` are not `async`: an async layer over the promise they return would
+  // cost every call another promise and turn of the microtask queue.
+  const idempotencyAfter = (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await completeRequest(request, resolved, execution, request.response);
+    return execution ? completeRequest(request, resolved, execution, request.response) : Promise.resolve();
   };
 
-  const idempotencyOnError = async (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
+  const idempotencyOnError = (request: Request<TEvent, TResult, Error, LambdaContext>): Promise<void> => {
     const execution = takeExecution(request);
-    if (execution) await releaseIfSettled(request, execution, resolved);
+    return execution ? releaseIfSettled(request, execution, resolved) : Promise.resolve();
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
@@ -101,7 +103,7 @@ export async function completeRequest(
 
 /** Notes when a Middy call started, if anyone listens for its outcome. */
 export function markStart(request: Request, options: OutcomeOptions): void {
-  if (options.onOutcome) (request as RequestWithClaim)[STARTED_AT] = callStart(options);
+  if (options.onOutcome) (request as RequestWithClaim)[STARTED_AT] = performance.now();
 }
 
 /** Reports a Middy call's outcome, once its hooks know it. */
@@ -111,9 +113,10 @@ export function reportRequestOutcome(
   outcome: OutcomeName,
   replayedFrom?: 'cache' | 'table',
 ): void {
-  if (!options.onOutcome) return;
-  const startedAt = (request as RequestWithClaim)[STARTED_AT] ?? performance.now();
-  reportOutcome(options, (request.context as Partial<LambdaContext> | undefined)?.functionName, startedAt, outcome, replayedFrom);
+  if (options.onOutcome) {
+    const startedAt = (request as RequestWithClaim)[STARTED_AT] ?? performance.now();
+    reportOutcome(options, (request.context as Partial<LambdaContext> | undefined)?.functionName, startedAt, outcome, replayedFrom);
+  }
 }
 
 /** Reports the outcome an error thrown before the handler stands for, if it stands for one. */

@@ -1,3 +1,9 @@
+// Events of one kind repeat the same few member names: quoting each once saves a quarter of
+// the work. Bounded in count and length, so arbitrary keys (a map of ids) cannot grow it much.
+// Declared first: a bundler inlines constants that no function before them can reach.
+const MEMBER_NAMES_KEPT = 1024;
+const MEMBER_NAME_MAX_LENGTH = 64;
+
 /**
  * RFC 8785 (JCS) canonical JSON, the text the `canonicalize` package produces, built in one
  * pass into one string. It runs on every call (the fingerprint), where that package's per-value
@@ -25,10 +31,7 @@ function text(value: string): string {
   return JSON.stringify(value);
 }
 
-// Events of one kind repeat the same few member names: quoting each once saves a quarter of
-// the work. Bounded in count and length, so arbitrary keys (a map of ids) cannot grow it much.
-const MEMBER_NAMES_KEPT = 1024;
-const MEMBER_NAME_MAX_LENGTH = 64;
+// Quoted member names, bounded as said at the top.
 const memberNames = new Map<string, string>();
 
 /** `"key":`, quoted as JSON. */

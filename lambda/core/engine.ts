@@ -120,23 +120,26 @@ export function operationName(options: { readonly name?: string }, context: Cont
 /**
  * Claims the key for this invocation, or says why not: a replay, or a typed error for a
  * key in progress, a payload mismatch or a store failure. The handler has not run yet.
+ * An unusable key or a missing operation name throws at once, before any store request;
+ * callers `await` it inside their `try`. Not `async`: each async layer costs every call a
+ * promise and a turn of the microtask queue.
  */
-export async function decide<TEvent>(
+export function decide<TEvent>(
   options: ResolvedOptions<TEvent>,
   event: TEvent,
   context: Context | undefined,
 ): Promise<Decision> {
   const identity = identify(options, event, context);
-  if (!identity) return { action: 'bypass' };
-  return claimRequest(options, identity, context);
+  return identity ? claimRequest(options, identity, context) : Promise.resolve({ action: 'bypass' });
 }
 
 /**
  * Claims the record of a request with this identity for this invocation, as {@link decide}
  * does once it has read the identity from the event; adapters that read it their own way
  * (HTTP) start here. `scope` keeps callers apart: the same key in two scopes is two records.
+ * A missing operation name throws at once, as in {@link decide}.
  */
-export async function claimRequest(
+export function claimRequest(
   options: ExecutionOptions & { readonly name?: string },
   identity: RequestIdentity,
   context: Context | undefined,

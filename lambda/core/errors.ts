@@ -1,5 +1,6 @@
 // Every class here sets `name` as a literal: minifiers rename classes, so `new.target.name`
-// would log `t` instead of `IdempotencyInProgressError` in a bundled Lambda.
+// would log `t` instead of `IdempotencyInProgressError` in a bundled Lambda. Fields the
+// constructor assigns are `declare`d: a field declaration would be emitted as an empty field first.
 
 /** Base class of every error retry-safe throws; `instanceof IdempotencyError` catches them all. */
 export class IdempotencyError extends Error {
@@ -15,7 +16,7 @@ export class IdempotencyError extends Error {
 export class IdempotencyInProgressError extends IdempotencyError {
   override readonly name = 'IdempotencyInProgressError';
   /** Milliseconds until the running claim's lease lapses: a sensible time to retry. */
-  readonly retryAfterMs: number;
+  declare readonly retryAfterMs: number;
 
   constructor(retryAfterMs: number) {
     super(`a call with this idempotency key is in progress; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
@@ -65,7 +66,7 @@ const WORK_NOT_RUN: Readonly<Record<string, string>> = {
 export class IdempotencyStoreError extends IdempotencyError {
   override readonly name = 'IdempotencyStoreError';
   /** The store operation that failed, e.g. `claim`, `step read`. */
-  readonly operation: string;
+  declare readonly operation: string;
 
   constructor(operation: string, options?: { cause?: unknown }) {
     const cause = options?.cause;
@@ -85,7 +86,7 @@ export class IdempotencyStoreError extends IdempotencyError {
 export class IdempotencyResultUnavailableError extends IdempotencyError {
   override readonly name = 'IdempotencyResultUnavailableError';
   /** `too-large`: over DynamoDB's item limit even compressed; `unserializable`: not JSON. */
-  readonly reason: string;
+  declare readonly reason: string;
 
   constructor(reason: string) {
     super(`already completed, but its result was not stored (${reason}); it will not run again`);

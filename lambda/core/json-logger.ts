@@ -14,9 +14,8 @@ function jsonLine(level: string, message: string, details: Record<string, unknow
   return JSON.stringify({ level, message, ...details }, errorsAsText);
 }
 
-// Errors stringify as `{}`; their name, message and cause say what went wrong.
+// Errors stringify as `{}`; their name, message and cause say what went wrong. An undefined
+// cause is left out by JSON.stringify itself.
 function errorsAsText(_key: string, value: unknown): unknown {
-  if (!(value instanceof Error)) return value;
-  const { name, message, cause } = value;
-  return cause === undefined ? { name, message } : { name, message, cause };
+  return value instanceof Error ? { name: value.name, message: value.message, cause: value.cause } : value;
 }
