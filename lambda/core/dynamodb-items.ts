@@ -126,13 +126,16 @@ export async function completeItem(
     ExpressionAttributeValues: values,
   });
   if ((await conditionalWrite(() => table.client.send(command), operation)) === true) return true;
-  // Rare: the claim was lost, or an SDK retry found our own completion. Reading the record here,
-  // rather than asking for it with every completion, keeps those bytes off the usual path.
   return completedBy(table, record.id, owner, operation);
 }
 
-/** Whether the record `id` is completed and owned by `owner` (read strongly consistent). */
-async function completedBy(table: TableClient, id: string, owner: string, operation: string): Promise<boolean> {
+/**
+ * Whether the record `id` is completed and owned by `owner` (read strongly consistent): after a
+ * completion's condition failed, tells a lost claim from our own completion, written by an
+ * attempt whose response was lost. Asking every completion for the old item would cost its
+ * bytes on the usual path.
+ */
+export async function completedBy(table: TableClient, id: string, owner: string, operation: string): Promise<boolean> {
   const item = await readItem(table, id, true, operation, STATUS_ATTRIBUTE + ', ' + OWNER_ATTRIBUTE);
   return item?.[STATUS_ATTRIBUTE]?.S === COMPLETED && item[OWNER_ATTRIBUTE]?.S === owner;
 }

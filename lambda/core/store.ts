@@ -34,6 +34,8 @@ export interface ClaimRecord extends IdempotencyRecord {
 /** A completed record, written over the caller's own claim. */
 export interface CompletionRecord {
   readonly id: string;
+  /** The claim's fingerprint hash, unchanged: a store may write the whole record in one request. */
+  readonly fingerprint: string;
   readonly expiresAtSeconds: number;
   readonly result?: EncodedResult;
   readonly resultUnavailable?: UnstorableReason;

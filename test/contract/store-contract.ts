@@ -170,7 +170,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const now = Date.now();
         const first = claimRecord({ leaseExpiresAtMs: now + 5 * SECOND });
         await s.claim(first, now);
-        await s.complete(completion(first.id, { result: '"done"' }), first.owner);
+        await s.complete(completion(first, { result: '"done"' }), first.owner);
 
         const answer = await s.claim(claimRecord({ id: first.id, fingerprint: first.fingerprint }), now + 10 * MINUTE);
 
@@ -182,7 +182,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const now = Date.now();
         const old = claimRecord({ expiresAtSeconds: seconds(now) + 120 });
         await s.claim(old, now);
-        await s.complete(completion(old.id, { expiresAtSeconds: seconds(now) + 120, result: '1' }), old.owner);
+        await s.complete(completion(old, { expiresAtSeconds: seconds(now) + 120, result: '1' }), old.owner);
         const afterExpiry = now + 122 * SECOND;
 
         // Another payload may claim an expired key: the old record no longer exists for the engine.
@@ -213,7 +213,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
       it('marks the owner\'s claim completed with its result and expiry, keeping the owner and dropping the lease', async () => {
         const s = await store();
         const claim = await claimed(s);
-        const done = completion(claim.id, { result: '{"chargeId":"ch_1"}' });
+        const done = completion(claim, { result: '{"chargeId":"ch_1"}' });
 
         expect(await s.complete(done, claim.owner)).toBe(true);
 
@@ -232,7 +232,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
       it('returns true for a retried completion by the same owner: a completed record keeps its owner', async () => {
         const s = await store();
         const claim = await claimed(s);
-        const done = completion(claim.id, { result: '"once"' });
+        const done = completion(claim, { result: '"once"' });
         await s.complete(done, claim.owner);
 
         expect(await s.complete(done, claim.owner)).toBe(true);
@@ -243,7 +243,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const s = await store();
         const claim = await claimed(s);
 
-        expect(await s.complete(completion(claim.id, { result: '"stolen"' }), ownerToken())).toBe(false);
+        expect(await s.complete(completion(claim, { result: '"stolen"' }), ownerToken())).toBe(false);
 
         expect(await peek(s, claim.id, claim.fingerprint)).toMatchObject({ status: 'in-progress', owner: claim.owner });
       });
@@ -251,9 +251,9 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
       it('refuses a completion by another owner over a completed record, keeping the first result', async () => {
         const s = await store();
         const claim = await claimed(s);
-        await s.complete(completion(claim.id, { result: '"first"' }), claim.owner);
+        await s.complete(completion(claim, { result: '"first"' }), claim.owner);
 
-        expect(await s.complete(completion(claim.id, { result: '"second"' }), ownerToken())).toBe(false);
+        expect(await s.complete(completion(claim, { result: '"second"' }), ownerToken())).toBe(false);
         expect((await peek(s, claim.id, claim.fingerprint))?.result).toBe('"first"');
       });
 
@@ -265,15 +265,15 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const fresh = claimRecord({ id: stale.id, fingerprint: stale.fingerprint, leaseExpiresAtMs: now + MINUTE });
         await s.claim(fresh, now + 6 * SECOND);
 
-        expect(await s.complete(completion(stale.id, { result: '"stale"' }), stale.owner)).toBe(false);
-        expect(await s.complete(completion(stale.id, { result: '"fresh"' }), fresh.owner)).toBe(true);
+        expect(await s.complete(completion(stale, { result: '"stale"' }), stale.owner)).toBe(false);
+        expect(await s.complete(completion(stale, { result: '"fresh"' }), fresh.owner)).toBe(true);
         expect((await peek(s, stale.id, stale.fingerprint))?.result).toBe('"fresh"');
       });
 
       it('refuses to complete a record that does not exist, and creates none', async () => {
         const s = await store();
         const id = recordIdForTest();
-        expect(await s.complete(completion(id, { result: '"ghost"' }), ownerToken())).toBe(false);
+        expect(await s.complete(completion({ id, fingerprint: randomFingerprint() }, { result: '"ghost"' }), ownerToken())).toBe(false);
         expect(await peek(s, id, randomFingerprint())).toBeUndefined();
       });
 
@@ -281,7 +281,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const s = await store();
         const claim = await claimed(s);
 
-        expect(await s.complete(completion(claim.id, { resultUnavailable: 'too-large' }), claim.owner)).toBe(true);
+        expect(await s.complete(completion(claim, { resultUnavailable: 'too-large' }), claim.owner)).toBe(true);
 
         const record = await peek(s, claim.id, claim.fingerprint);
         expect(record).toMatchObject({ status: 'completed', resultUnavailable: 'too-large' });
@@ -291,7 +291,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
       it('records an undefined result as no result', async () => {
         const s = await store();
         const claim = await claimed(s);
-        await s.complete(completion(claim.id, {}), claim.owner);
+        await s.complete(completion(claim, {}), claim.owner);
         const record = await peek(s, claim.id, claim.fingerprint);
         expect(record?.status).toBe('completed');
         expect(record?.result).toBeUndefined();
@@ -302,7 +302,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const claim = await claimed(s);
         const bytes = Uint8Array.from({ length: 512 }, (_, i) => i % 256);
 
-        await s.complete(completion(claim.id, { result: bytes }), claim.owner);
+        await s.complete(completion(claim, { result: bytes }), claim.owner);
 
         const stored = (await peek(s, claim.id, claim.fingerprint))?.result;
         expect(stored).toBeInstanceOf(Uint8Array);
@@ -313,7 +313,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const s = await store();
         const claim = await claimed(s);
         const text = JSON.stringify({ note: 'ünïcödé ✓ 🧾', nul: '\u0000' });
-        await s.complete(completion(claim.id, { result: text }), claim.owner);
+        await s.complete(completion(claim, { result: text }), claim.owner);
         expect((await peek(s, claim.id, claim.fingerprint))?.result).toBe(text);
       });
 
@@ -322,7 +322,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const claim = await claimed(s);
         const result = largeCompressedResult();
 
-        expect(await s.complete(completion(claim.id, { result }), claim.owner)).toBe(true);
+        expect(await s.complete(completion(claim, { result }), claim.owner)).toBe(true);
 
         const stored = (await peek(s, claim.id, claim.fingerprint))?.result as Uint8Array;
         expect(stored.byteLength).toBe(result.byteLength);
@@ -339,8 +339,8 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const freshResult = largeCompressedResult();
         const staleResult = largeCompressedResult();
 
-        expect(await s.complete(completion(stale.id, { result: freshResult }), fresh.owner)).toBe(true);
-        expect(await s.complete(completion(stale.id, { result: staleResult }), stale.owner)).toBe(false);
+        expect(await s.complete(completion(stale, { result: freshResult }), fresh.owner)).toBe(true);
+        expect(await s.complete(completion(stale, { result: staleResult }), stale.owner)).toBe(false);
 
         const stored = (await peek(s, stale.id, stale.fingerprint))?.result as Uint8Array;
         expect(Buffer.from(stored).equals(Buffer.from(freshResult))).toBe(true);
@@ -367,7 +367,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
       it('never releases a completed record, even for the owner that completed it', async () => {
         const s = await store();
         const claim = await claimed(s);
-        await s.complete(completion(claim.id, { result: '"kept"' }), claim.owner);
+        await s.complete(completion(claim, { result: '"kept"' }), claim.owner);
 
         expect(await s.release(claim.id, claim.owner)).toBe(false);
         expect((await peek(s, claim.id, claim.fingerprint))?.result).toBe('"kept"');
@@ -512,7 +512,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
         const s = await unreachable();
         const claim = claimRecord();
         await expect(s.claim(claim, Date.now())).rejects.toMatchObject({ name: 'IdempotencyStoreError', operation: 'claim' });
-        await expect(s.complete(completion(claim.id, {}), claim.owner)).rejects.toBeInstanceOf(IdempotencyStoreError);
+        await expect(s.complete(completion(claim, {}), claim.owner)).rejects.toBeInstanceOf(IdempotencyStoreError);
         await expect(s.release(claim.id, claim.owner)).rejects.toBeInstanceOf(IdempotencyStoreError);
         if (subject.steps === false) return;
         const st = stepStoreFor(s);
@@ -598,8 +598,9 @@ function claimRecord(overrides: Partial<ClaimRecord> = {}): ClaimRecord {
   };
 }
 
-function completion(id: string, fields: Partial<CompletionRecord>): CompletionRecord {
-  return { id, expiresAtSeconds: seconds(Date.now()) + 3600, ...fields };
+/** The completion of `claim`'s record, as the engine writes it (same id and fingerprint). */
+function completion(claim: { id: string; fingerprint: string }, fields: Partial<CompletionRecord>): CompletionRecord {
+  return { id: claim.id, fingerprint: claim.fingerprint, expiresAtSeconds: seconds(Date.now()) + 3600, ...fields };
 }
 
 function stepRecord(overrides: Partial<StepRecord> & Pick<StepRecord, 'status'>): StepRecord {

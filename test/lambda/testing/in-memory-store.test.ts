@@ -79,7 +79,7 @@ describe('InMemoryStore claims', () => {
     const store = new InMemoryStore();
     const now = Date.now();
     await store.claim(claimOf('owner-a', now), now);
-    await store.complete({ id: 'orders#abc', expiresAtSeconds: Math.floor(now / 1000) + 60 }, 'owner-a');
+    await store.complete({ id: 'orders#abc', fingerprint: 'f1', expiresAtSeconds: Math.floor(now / 1000) + 60 }, 'owner-a');
     const live = await store.claim(claimOf('owner-b', now, { fingerprint: 'f2' }), now);
 
     store.clock.advance(62_000);
@@ -119,7 +119,7 @@ describe('InMemoryStore completion and release', () => {
     const store = new InMemoryStore();
     const now = Date.now();
     await store.claim(claimOf('owner-a', now), now);
-    const completion = { id: 'orders#abc', expiresAtSeconds: Math.floor(now / 1000) + 3_600, result: '{"ok":true}' };
+    const completion = { id: 'orders#abc', fingerprint: 'f1', expiresAtSeconds: Math.floor(now / 1000) + 3_600, result: '{"ok":true}' };
 
     const byOther = await store.complete(completion, 'owner-b');
     const byOwner = await store.complete(completion, 'owner-a');
@@ -139,7 +139,7 @@ describe('InMemoryStore completion and release', () => {
     store.clock.advance(LEASE_MS + 1);
     await store.claim(claimOf('owner-b', now), now);
 
-    expect(await store.complete({ id: 'orders#abc', expiresAtSeconds: 0 }, 'owner-a')).toBe(false);
+    expect(await store.complete({ id: 'orders#abc', fingerprint: 'f1', expiresAtSeconds: 0 }, 'owner-a')).toBe(false);
     expect(store.records()[0]).toMatchObject({ owner: 'owner-b', status: 'in-progress' });
   });
 
@@ -152,7 +152,7 @@ describe('InMemoryStore completion and release', () => {
     expect(await store.release('orders#abc', 'owner-a')).toBe(true);
     expect(store.records()).toEqual([]);
     await store.claim(claimOf('owner-a', now), now);
-    await store.complete({ id: 'orders#abc', expiresAtSeconds: Math.floor(now / 1000) + 60 }, 'owner-a');
+    await store.complete({ id: 'orders#abc', fingerprint: 'f1', expiresAtSeconds: Math.floor(now / 1000) + 60 }, 'owner-a');
     expect(await store.release('orders#abc', 'owner-a')).toBe(false);
     expect(store.records()).toHaveLength(1);
   });
@@ -162,7 +162,7 @@ describe('InMemoryStore completion and release', () => {
     const now = Date.now();
     await store.claim(claimOf('owner-a', now), now);
     const bytes = new Uint8Array([1, 2, 3]);
-    await store.complete({ id: 'orders#abc', expiresAtSeconds: Math.floor(now / 1000) + 60, result: bytes }, 'owner-a');
+    await store.complete({ id: 'orders#abc', fingerprint: 'f1', expiresAtSeconds: Math.floor(now / 1000) + 60, result: bytes }, 'owner-a');
 
     bytes[0] = 9;
     const handedOut = store.records()[0]?.result as Uint8Array;

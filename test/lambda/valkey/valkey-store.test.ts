@@ -80,7 +80,7 @@ describe.skipIf(!redisUrl())('ValkeyStore on a real Redis server', () => {
     expect(await admin.hgetall(key)).toEqual({ s: 'P', f: 'fp', o: 'o1', l: '42', expiration: String(expiresAtSeconds) });
     expect(Number(await admin.call('PEXPIRETIME', key))).toBe((expiresAtSeconds + 1) * 1000);
 
-    await store.complete({ id, expiresAtSeconds: expiresAtSeconds + 60, result: '"ok"' }, 'o1');
+    await store.complete({ id, fingerprint: 'fp', expiresAtSeconds: expiresAtSeconds + 60, result: '"ok"' }, 'o1');
     expect(await admin.hgetall(key)).toEqual({ s: 'C', f: 'fp', o: 'o1', r: '"ok"', expiration: String(expiresAtSeconds + 60) });
     expect(Number(await admin.call('PEXPIRETIME', key))).toBe((expiresAtSeconds + 61) * 1000);
   });
