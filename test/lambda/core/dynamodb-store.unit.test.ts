@@ -5,7 +5,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   ProvisionedThroughputExceededException,
-  UpdateItemCommand,
   type AttributeValue,
   type PutItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -25,9 +24,20 @@ import {
   idempotency,
   makeIdempotent,
 } from '../../../lambda/index.js';
+import { COMPLETION_CONDITION, completionCalls, isCompletion } from '../../support/completion-calls.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
 
 const ddb = mockClient(DynamoDBClient);
+/** Matches a completion's input, for mocks that answer completions apart from claims. */
+const COMPLETION = { ConditionExpression: COMPLETION_CONDITION };
+
+/** The claims sent: every `PutItem` but the completions. */
+function claimCalls() {
+  return ddb
+    .commandCalls(PutItemCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => !isCompletion(input));
+}
 const client = new DynamoDBClient({ region: 'us-east-1' });
 const store = new DynamoDBStore({ tableName: 'idempotency', client });
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -53,7 +63,6 @@ function completedItem(claim: PutItemCommandInput, result?: AttributeValue, extr
 /** Captures the first claim a handler makes, so a second call can be answered with a record built from it. */
 async function firstClaim(handler: (e: Order, c: ReturnType<typeof lambdaContext>) => Promise<unknown>, event: Order) {
   ddb.on(PutItemCommand).resolves({});
-  ddb.on(UpdateItemCommand).resolves({});
   await handler(event, lambdaContext());
   const claim = ddb.commandCalls(PutItemCommand)[0].args[0].input;
   ddb.reset();
@@ -77,7 +86,6 @@ afterEach(() => {
 describe('first execution', () => {
   it('claims with a conditional PutItem returning ALL_OLD, then completes: exactly two requests', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = vi.fn(async () => ({ ok: true }));
 
     const result = await wrap(handler)({ orderId: 'order-1', amount: 5 }, lambdaContext({ remainingMs: 10_000 }));
@@ -101,23 +109,27 @@ describe('first execution', () => {
     });
     expect(put.ExpressionAttributeValues).toMatchObject({ ':nowS': { N: String(NOW / 1000) }, ':nowMs': { N: String(NOW) } });
 
-    const update = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
-    expect(update.Key).toEqual({ id: put.Item?.id });
-    expect(update.ConditionExpression).toBe('o = :o AND s = :p');
-    expect(update.UpdateExpression).toBe('SET s = :c, #e = :exp, r = :r REMOVE l');
-    // Not asked for: the rare failed completion reads the record instead (see store failures).
-    expect(update.ReturnValuesOnConditionCheckFailure).toBeUndefined();
-    expect(update.ExpressionAttributeValues).toMatchObject({
-      ':o': put.Item?.o,
-      ':c': { S: 'C' },
-      ':r': { S: '{"ok":true}' },
-      ':exp': { N: String(NOW / 1000 + 86_400) },
+    // The completion puts the whole completed record over the claim its owner still holds,
+    // which also drops the lease.
+    const [completion] = completionCalls(ddb);
+    expect(completion).toEqual({
+      TableName: 'idempotency',
+      Item: {
+        id: put.Item?.id,
+        s: { S: 'C' },
+        o: put.Item?.o,
+        f: put.Item?.f,
+        expiration: { N: String(NOW / 1000 + 86_400) },
+        r: { S: '{"ok":true}' },
+      },
+      ConditionExpression: 'o = :o AND s = :p',
+      ExpressionAttributeValues: { ':o': put.Item?.o, ':p': { S: 'P' } },
     });
+    // Not asked for ALL_OLD: the rare failed completion reads the record instead (see store failures).
   });
 
   it('never stores the raw key or the payload', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
 
     await wrap(() => 'done')({ orderId: 'secret-key-123', note: 'card 4242' }, lambdaContext());
 
@@ -128,7 +140,6 @@ describe('first execution', () => {
 
   it('computes key and fingerprint once, so a handler that mutates its event completes its own record', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
 
     await wrap((event) => {
       event.orderId = 'someone-else';
@@ -136,19 +147,17 @@ describe('first execution', () => {
     })({ orderId: 'order-1' }, lambdaContext());
 
     const put = ddb.commandCalls(PutItemCommand)[0].args[0].input;
-    const update = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
-    expect(update.Key?.id).toEqual(put.Item?.id);
+    expect(completionCalls(ddb)[0].Item?.id).toEqual(put.Item?.id);
   });
 
   it('gives each invocation its own owner token', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = wrap(() => 1);
 
     await handler({ orderId: 'a' }, lambdaContext());
     await handler({ orderId: 'b' }, lambdaContext());
 
-    const [first, second] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.o?.S);
+    const [first, second] = claimCalls().map((claim) => claim.Item?.o?.S);
     expect(first).not.toEqual(second);
   });
 });
@@ -213,19 +222,19 @@ describe('records in the way', () => {
     expect((error as IdempotencyInProgressError).retryAfterMs).toBe(7_500);
     expect(handler).not.toHaveBeenCalled();
     expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(completionCalls(ddb)).toHaveLength(0);
   });
 
   it('treats its own token in the way as its own claim (the SDK retried a claim whose response was lost)', async () => {
     ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
+      if (isCompletion(input)) return {};
       throw conditionFailed(input.Item);
     });
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = vi.fn(async () => 'charged');
 
     await expect(wrap(handler)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('charged');
     expect(handler).toHaveBeenCalledTimes(1);
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(completionCalls(ddb)).toHaveLength(1);
   });
 
   it('counts a record past its expiration as absent, and claims again instead of replaying it', async () => {
@@ -234,12 +243,11 @@ describe('records in the way', () => {
       .on(PutItemCommand)
       .rejectsOnce(conditionFailed(completedItem(claim, { S: '"old"' }, { expiration: { N: String(NOW / 1000 - 1) } })))
       .resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = vi.fn(async () => 'new');
 
     await expect(wrap(handler)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('new');
     expect(handler).toHaveBeenCalledTimes(1);
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(2);
+    expect(claimCalls()).toHaveLength(2);
   });
 
   it('fails with IdempotencyResultUnavailableError, without running the handler, when the result was not stored', async () => {
@@ -318,22 +326,22 @@ describe('store failures', () => {
   it('retries a failed completion with backoff and returns the result once it lands', async () => {
     ddb.on(PutItemCommand).resolves({});
     ddb
-      .on(UpdateItemCommand)
+      .on(PutItemCommand, COMPLETION)
       .rejectsOnce(new Error('throttled'))
       .rejectsOnce(new Error('throttled'))
       .resolves({});
 
     await expect(wrap(() => 'done')({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(3);
+    expect(completionCalls(ddb)).toHaveLength(3);
   });
 
   it('returns the result and logs when the completion never lands (the work is done)', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).rejects(new Error('network down'));
+    ddb.on(PutItemCommand, COMPLETION).rejects(new Error('network down'));
     const logger = recordingLogger();
 
     await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(4);
+    expect(completionCalls(ddb)).toHaveLength(4);
     expect(logger.errors).toHaveLength(1);
   });
 
@@ -341,27 +349,27 @@ describe('store failures', () => {
     ddb.on(PutItemCommand).resolves({});
     // The first completion lands in the table, but its response never arrives; the retry then
     // fails its condition, and a strong read finds the record completed by this very owner.
-    ddb.on(UpdateItemCommand)
+    ddb.on(PutItemCommand, COMPLETION)
       .rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }))
       .rejects(conditionFailed());
     ddb.on(GetItemCommand).callsFake(() => ({
-      Item: { s: { S: 'C' }, o: ddb.commandCalls(UpdateItemCommand)[0].args[0].input.ExpressionAttributeValues?.[':o'] ?? { S: '' } },
+      Item: { s: { S: 'C' }, o: completionCalls(ddb)[0].Item?.o ?? { S: '' } },
     }));
     const logger = recordingLogger();
 
     await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
 
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(2);
+    expect(completionCalls(ddb)).toHaveLength(2);
     const read = ddb.commandCalls(GetItemCommand)[0].args[0].input;
     expect(read).toMatchObject({ ConsistentRead: true, ProjectionExpression: 's, o' });
-    expect(read.Key).toEqual(ddb.commandCalls(UpdateItemCommand)[0].args[0].input.Key);
+    expect(read.Key).toEqual({ id: completionCalls(ddb)[0].Item?.id });
     expect(logger.warnings).toEqual([]);
     expect(logger.errors).toEqual([]);
   });
 
   it('still reports a lost claim when the completed record in the way is another owner’s', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb.on(PutItemCommand, COMPLETION).rejects(conditionFailed());
     ddb.on(GetItemCommand).resolves({ Item: { s: { S: 'C' }, o: { S: 'someone-else' } } });
     const logger = recordingLogger();
 
@@ -371,12 +379,12 @@ describe('store failures', () => {
 
   it('returns the result and warns when the claim was lost before completion', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).rejects(conditionFailed());
+    ddb.on(PutItemCommand, COMPLETION).rejects(conditionFailed());
     ddb.on(GetItemCommand).resolves({});
     const logger = recordingLogger();
 
     await expect(wrap(() => 'done', logger)({ orderId: 'order-1' }, lambdaContext())).resolves.toBe('done');
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(completionCalls(ddb)).toHaveLength(1);
     expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
     expect(logger.warnings).toHaveLength(1);
   });
@@ -388,20 +396,18 @@ describe('large results, kept out of the record', () => {
 
   it('writes the result to an item of its own first, then completes the record pointing at it', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
 
     await wrap(large)({ orderId: 'order-1' }, lambdaContext());
 
-    const [claim, resultPut] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
-    const update = ddb.commandCalls(UpdateItemCommand)[0].args[0].input;
-    expect(ddb.calls().map((c) => c.args[0].constructor.name)).toEqual(['PutItemCommand', 'PutItemCommand', 'UpdateItemCommand']);
+    const [claim, resultPut, completion] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(ddb.calls()).toHaveLength(3);
+    expect(isCompletion(completion)).toBe(true);
     expect(resultPut.Item?.id?.S).toBe(`${claim.Item?.id?.S}#result#${claim.Item?.o?.S}`);
     expect(resultPut.Item?.r?.B?.[0]).toBe(0xfe);
-    expect(resultPut.Item?.expiration).toEqual(update.ExpressionAttributeValues?.[':exp']);
+    expect(resultPut.Item?.expiration).toEqual(completion.Item?.expiration);
     expect(resultPut.ConditionExpression).toBeUndefined();
-    expect(update.UpdateExpression).toBe('SET s = :c, #e = :exp, R = :R REMOVE l');
-    expect(update.ExpressionAttributeValues?.[':R']).toEqual(resultPut.Item?.id);
-    expect(update.ExpressionAttributeValues?.[':r']).toBeUndefined();
+    expect(completion.Item?.R).toEqual(resultPut.Item?.id);
+    expect(completion.Item?.r).toBeUndefined();
   });
 
   it('keeps a result at the limit in the record, and one byte over apart, by a configurable limit', async () => {
@@ -409,13 +415,12 @@ describe('large results, kept out of the record', () => {
     const run = (value: string) =>
       makeIdempotent(() => value, { store: small, name: 'orders', key: (e: Order) => e.orderId as string })({ orderId: value }, lambdaContext());
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
 
     await run('12345678'); // "12345678" with its quotes: 10 bytes
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(1);
+    expect(ddb.calls()).toHaveLength(2);
     ddb.resetHistory();
     await run('123456789');
-    expect(ddb.commandCalls(PutItemCommand)).toHaveLength(2);
+    expect(ddb.calls()).toHaveLength(3);
   });
 
   it('rejects a negative or NaN maxInlineResultBytes', () => {
@@ -426,9 +431,8 @@ describe('large results, kept out of the record', () => {
   it('replays it with the failed claim and one eventually consistent read, without running the handler', async () => {
     const value = large();
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     await wrap(() => value)({ orderId: 'order-1' }, lambdaContext());
-    const claim = ddb.commandCalls(PutItemCommand)[0].args[0].input;
+    const [claim] = claimCalls();
     const stored = ddb.commandCalls(PutItemCommand)[1].args[0].input.Item;
     ddb.reset();
     ddb.on(PutItemCommand).rejects(conditionFailed(completedItem(claim, undefined, { R: stored?.id ?? { S: '' } })));
@@ -476,14 +480,13 @@ describe('large results, kept out of the record', () => {
 
   it('returns the result and logs, completing nothing, when the result item cannot be written', async () => {
     ddb.on(PutItemCommand).resolvesOnce({}).rejects(new Error('network down'));
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = vi.fn(large);
     const logger = recordingLogger();
 
     await wrap(handler, logger)({ orderId: 'order-1' }, lambdaContext());
 
     expect(handler).toHaveBeenCalledTimes(1);
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(completionCalls(ddb)).toHaveLength(0);
     expect(ddb.commandCalls(PutItemCommand)).toHaveLength(5); // the claim, then the result item tried 4 times
     expect(logger.errors).toEqual(['retry-safe: result not stored; a retry after the lease runs again']);
   });
@@ -510,7 +513,6 @@ describe('bad keys', () => {
 
   it('accepts a key of exactly 255 characters', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     await expect(wrap(() => 'ok')({ orderId: 'k'.repeat(255) }, lambdaContext())).resolves.toBe('ok');
   });
 
@@ -552,14 +554,13 @@ describe('bad keys', () => {
 describe('defaults', () => {
   it('keys on the canonical whole event: key order and whitespace do not count', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = makeIdempotent(async () => 1, { store, name: 'orders' });
 
     await handler({ a: 1, b: { c: [1, 2], d: 'x' } } as never, lambdaContext());
     await handler({ b: { d: 'x', c: [1, 2] }, a: 1 } as never, lambdaContext());
     await handler({ a: 2, b: { d: 'x', c: [1, 2] } } as never, lambdaContext());
 
-    const [first, reordered, changed] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item);
+    const [first, reordered, changed] = claimCalls().map((claim) => claim.Item);
     expect(reordered?.id).toEqual(first?.id);
     expect(reordered?.f).toEqual(first?.f);
     expect(changed?.id).not.toEqual(first?.id);
@@ -567,7 +568,6 @@ describe('defaults', () => {
 
   it('names the operation after AWS_LAMBDA_FUNCTION_NAME, else the context function name', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'from-env');
     try {
       await makeIdempotent(async () => 1, { store, key: () => 'k' })({}, lambdaContext({ functionName: 'from-context' }));
@@ -581,19 +581,18 @@ describe('defaults', () => {
       vi.unstubAllEnvs();
     }
 
-    const ids = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.id?.S);
+    const ids = claimCalls().map((claim) => claim.Item?.id?.S);
     expect(ids[0]).toMatch(/^from-env#/);
     expect(ids[1]).toMatch(/^from-context#/);
   });
 
   it('keeps two operations sharing one table and one key apart', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
 
     await makeIdempotent(async () => 1, { store, name: 'charge', key: () => 'k' })({}, lambdaContext());
     await makeIdempotent(async () => 1, { store, name: 'refund', key: () => 'k' })({}, lambdaContext());
 
-    const [charge, refund] = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.id?.S);
+    const [charge, refund] = claimCalls().map((claim) => claim.Item?.id?.S);
     expect(charge).not.toEqual(refund);
   });
 });
@@ -601,14 +600,12 @@ describe('defaults', () => {
 describe('lease', () => {
   it('leases for the remaining time plus a 3 s margin', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     await wrap(() => 1)({ orderId: 'a' }, lambdaContext({ remainingMs: 60_000 }));
     expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 63_000) });
   });
 
   it('leases at least 8 s when the Lambda is about to time out', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     await wrap(() => 1)({ orderId: 'a' }, lambdaContext({ remainingMs: 10 }));
     expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 8_000) });
   });
@@ -619,21 +616,18 @@ describe('lease', () => {
     ['Infinity', Infinity],
   ])('caps the lease at Lambda’s 15 minutes plus the margin when the context reports %s ms left', async (_, remainingMs) => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     await expect(wrap(() => 1)({ orderId: 'a' }, lambdaContext({ remainingMs }))).resolves.toBe(1);
     expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 903_000) });
   });
 
   it('leases for Lambda’s longest timeout when there is no context', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     await wrap(() => 1)({ orderId: 'a' }, undefined as never);
     expect(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.l).toEqual({ N: String(NOW + 903_000) });
   });
 
   it('keeps an in-progress record alive at least as long as its lease, even with a short TTL', async () => {
     ddb.on(PutItemCommand).resolves({});
-    ddb.on(UpdateItemCommand).resolves({});
     const handler = makeIdempotent(async () => 1, { store, name: 'orders', key: () => 'k', ttlSeconds: 1 });
     await handler({}, lambdaContext({ remainingMs: 60_000 }));
     const expiration = Number(ddb.commandCalls(PutItemCommand)[0].args[0].input.Item?.expiration?.N);

@@ -28,7 +28,7 @@ export const DOWNSTREAM_STEPS: ReadonlySet<string> = new Set(['charge', 'take-st
 /** One DynamoDB call, as the fault injection sees it. */
 export interface Call {
   readonly command: string;
-  readonly input: { TableName?: string; Item?: Item; Key?: Item };
+  readonly input: { TableName?: string; Item?: Item; Key?: Item; ConditionExpression?: string };
 }
 
 /** What an injected fault does: hang forever (a crash) or throw; before sending, or after the response. */
@@ -42,11 +42,12 @@ export interface Fault {
 export const stepRecordWrite = (name: string) => (call: Call) =>
   call.command === 'PutItemCommand' && (call.input.Item?.id?.S ?? '').endsWith(stepRecordId('', name));
 
-/** Matches the parent's completion: the one `UpdateItem` on a parent record (not a step) of the idempotency table. */
+/** Matches the parent's completion: the conditional `PutItem` over its owner's claim on a parent record (not a step). */
 export const completionWrite = (idempotencyTableName: string) => (call: Call) =>
-  call.command === 'UpdateItemCommand' &&
+  call.command === 'PutItemCommand' &&
   call.input.TableName === idempotencyTableName &&
-  !(call.input.Key?.id?.S ?? '').includes('#step#');
+  call.input.ConditionExpression === 'o = :o AND s = :p' &&
+  !(call.input.Item?.id?.S ?? '').includes('#step#');
 
 /** Matches the fake payment provider's write of the charge. */
 export const chargeWrite = (call: Call) =>
