@@ -59,7 +59,7 @@ export class FakeDynamoDB {
       const table = this.table(TableName);
       const id = Item?.id?.S ?? '';
       const existing = table.get(id);
-      if (existing) {
+      if (existing && !this.equalitiesHold(existing, command.input.ConditionExpression, command.input.ExpressionAttributeValues)) {
         throw new ConditionalCheckFailedException({
           message: 'The conditional request failed',
           $metadata: {},
@@ -90,6 +90,19 @@ export class FakeDynamoDB {
       return { $metadata: {}, Item: item };
     }
     throw new Error(`fake DynamoDB: ${(command as object).constructor.name} is not supported`);
+  }
+
+  /**
+   * Whether a condition made only of `attribute = :value` terms joined by AND (a completion's
+   * "held by this owner") holds on `item`. Any other condition (a claim's, which asks for a free
+   * or lapsed record) counts as failing on an existing item: the fake's claims never take over.
+   */
+  private equalitiesHold(item: Item, condition: string | undefined, values: Item | undefined): boolean {
+    if (!condition || !/^\w+ = :\w+( AND \w+ = :\w+)*$/.test(condition)) return false;
+    return condition.split(' AND ').every((term) => {
+      const [name, value] = term.split(' = ');
+      return item[name]?.S !== undefined && item[name]?.S === values?.[value]?.S;
+    });
   }
 
   private table(name: string | undefined): Map<string, Item> {
