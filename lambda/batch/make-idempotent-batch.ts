@@ -192,7 +192,13 @@ export function makeIdempotentBatch<TRecord extends BatchRecord = BatchRecord, T
         retryAfterMs: error.retryAfterMs,
       });
     } else if (!(error instanceof IdempotencyStoreError)) {
-      logger.error('retry-safe: a record was not run: its key could not be used; reported for redelivery', { itemIdentifier, error });
+      // Name and message only: the cause is what the key function threw, and a parser's error
+      // (JSON.parse's among them) quotes the body it choked on.
+      const { name, message } = error as Error;
+      logger.error('retry-safe: a record was not run: its key could not be used; reported for redelivery', {
+        itemIdentifier,
+        error: { name, message },
+      });
     }
     return false;
   }

@@ -489,6 +489,30 @@ describe('makeIdempotentBatch input checks', () => {
     expect(app.runs.get(good.body)).toBe(1);
     expect(app.runs.get(poison.body)).toBeUndefined();
   });
+
+  it('logs why a key could not be read without quoting the body, which a parser error would', async () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: string) => void written.push(line));
+    try {
+      const handler = makeIdempotentBatch(vi.fn(), {
+        store: table.store,
+        name: `consumer-${randomUUID()}`,
+        key: (record) => (JSON.parse((record as SQSRecord).body) as { orderId: string }).orderId,
+      });
+      const poison = sqsRecord('card 4242 4242 4242 4242, not json');
+
+      const response = await handler(batchOf([poison]), lambdaContext());
+
+      expect(ids(response)).toEqual([poison.messageId]);
+      // JSON.parse's own message quotes the body: the log must not carry it.
+      expect(() => JSON.parse(poison.body)).toThrow(/card 4242/);
+      expect(written).toHaveLength(1);
+      expect(written[0]).toContain('IdempotencyKeyInvalidError');
+      expect(written[0]).not.toContain('4242');
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe('makeIdempotentBatch without a key under required: false', () => {
