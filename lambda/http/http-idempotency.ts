@@ -10,7 +10,7 @@ import {
   releaseIfSettled,
   reportRequestOutcome,
   takeExecution,
-} from '../middleware.js';
+} from '../middy-request.js';
 import { defaultScope } from './caller-identity.js';
 import { httpEventKind, readHttpEvent, type HttpEvent, type HttpRequestView } from './http-event.js';
 import { isStorable, problemResponse, replayResponse, statusOf, type HttpResponse } from './http-response.js';

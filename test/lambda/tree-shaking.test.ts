@@ -73,6 +73,7 @@ describe('a handler that uses only makeIdempotentBatch()', () => {
     expect(kept).toContain('lambda/core/engine.ts');
     expect(kept.filter((module) => module.startsWith('lambda/http/'))).toEqual([]);
     expect(kept).not.toContain('lambda/middleware.ts');
+    expect(kept).not.toContain('lambda/middy-request.ts');
   });
 });
 
@@ -104,6 +105,7 @@ describe('a webhook receiver', () => {
     expect(kept).not.toContain('lambda/webhooks/standard-webhooks.ts');
     expect(kept).not.toContain('lambda/webhooks/stripe-webhooks.ts');
     expect(kept).not.toContain('lambda/middleware.ts');
+    expect(kept).not.toContain('lambda/middy-request.ts');
     expect(kept).not.toContain('lambda/http/http-idempotency.ts');
     expect(kept.some((input) => input.includes('@middy'))).toBe(false);
   });
