@@ -3,18 +3,8 @@ import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../lambda/core/canonical-json.js';
 import { hashCanonical, hashString } from '../../../lambda/core/hash.js';
-
-/** A small deterministic PRNG (mulberry32), so a failure reproduces from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG, so a failure reproduces from its seed.
+import { seededRandom as random } from '../../../bench/payloads.js';
 
 const NUMBERS = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 5e-324, 1.7976931348623157e308, 333333333.3333333, 2 ** 53, NaN, Infinity, -Infinity];
 const PIECES = ['a', 'Z', 'é', '€', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '😀', '\ud83d', '\ude00', ' ', 'key', '0', '_'];

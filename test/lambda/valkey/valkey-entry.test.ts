@@ -1,23 +1,14 @@
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+import { LAMBDA_BUILD_OPTIONS, ROOT } from '../../../bench/lambda-bundle.js';
 
 /** The inputs esbuild keeps when bundling `entry` whole (every export used), minified, the SDK external. */
 async function inputsOf(entry: string): Promise<{ inputs: string[]; bytes: number }> {
   const result = await build({
+    ...LAMBDA_BUILD_OPTIONS,
     stdin: { contents: `export * from ${JSON.stringify(join(ROOT, entry))};`, resolveDir: ROOT, loader: 'ts' },
-    bundle: true,
-    minify: true,
     write: false,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@aws-sdk/*'],
-    metafile: true,
-    logLevel: 'silent',
   });
   const [output] = Object.values(result.metafile.outputs);
   return { inputs: Object.keys(output.inputs).map((input) => relative(ROOT, resolve(ROOT, input))), bytes: output.bytes };
