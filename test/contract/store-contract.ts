@@ -259,11 +259,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
 
       it('refuses a stale owner\'s completion once its claim was taken over', async () => {
         const s = await store();
-        const now = Date.now();
-        const stale = claimRecord({ leaseExpiresAtMs: now + 5 * SECOND });
-        await s.claim(stale, now);
-        const fresh = claimRecord({ id: stale.id, fingerprint: stale.fingerprint, leaseExpiresAtMs: now + MINUTE });
-        await s.claim(fresh, now + 6 * SECOND);
+        const { stale, fresh } = await takenOver(s);
 
         expect(await s.complete(completion(stale, { result: '"stale"' }), stale.owner)).toBe(false);
         expect(await s.complete(completion(stale, { result: '"fresh"' }), fresh.owner)).toBe(true);
@@ -331,11 +327,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
 
       it('keeps the holder\'s large result when a stale owner completes after a takeover', async () => {
         const s = await store();
-        const now = Date.now();
-        const stale = claimRecord({ leaseExpiresAtMs: now + 5 * SECOND });
-        await s.claim(stale, now);
-        const fresh = claimRecord({ id: stale.id, fingerprint: stale.fingerprint, leaseExpiresAtMs: now + MINUTE });
-        await s.claim(fresh, now + 6 * SECOND);
+        const { stale, fresh } = await takenOver(s);
         const freshResult = largeCompressedResult();
         const staleResult = largeCompressedResult();
 
@@ -375,11 +367,7 @@ export function describeStoreContract(name: string, subject: StoreContractSubjec
 
       it('refuses a stale owner\'s release once its claim was taken over', async () => {
         const s = await store();
-        const now = Date.now();
-        const stale = claimRecord({ leaseExpiresAtMs: now + 5 * SECOND });
-        await s.claim(stale, now);
-        const fresh = claimRecord({ id: stale.id, fingerprint: stale.fingerprint, leaseExpiresAtMs: now + MINUTE });
-        await s.claim(fresh, now + 6 * SECOND);
+        const { stale, fresh } = await takenOver(s);
 
         expect(await s.release(stale.id, stale.owner)).toBe(false);
         expect((await peek(s, stale.id, stale.fingerprint))?.owner).toBe(fresh.owner);
@@ -622,6 +610,17 @@ async function claimed(store: IdempotencyStore): Promise<ClaimRecord> {
 function existingOf(answer: Awaited<ReturnType<IdempotencyStore['claim']>>): IdempotencyRecord | undefined {
   if (answer.claimed) throw new Error('expected the claim to be refused, it was granted');
   return answer.existing;
+}
+
+/** A claim whose lease lapsed (`stale`) and the same request's claim that took it over (`fresh`). */
+async function takenOver(store: IdempotencyStore): Promise<{ stale: ClaimRecord; fresh: ClaimRecord }> {
+  const now = Date.now();
+  const stale = claimRecord({ leaseExpiresAtMs: now + 5 * SECOND });
+  await store.claim(stale, now);
+  const fresh = claimRecord({ id: stale.id, fingerprint: stale.fingerprint, leaseExpiresAtMs: now + MINUTE });
+  const answer = await store.claim(fresh, now + 6 * SECOND);
+  if (!answer.claimed) throw new Error('setup: the lapsed claim was not taken over');
+  return { stale, fresh };
 }
 
 /**
