@@ -80,22 +80,17 @@ export interface TableClient {
   readonly tableName: string;
 }
 
-/** A completion as written to the table: the result in the record, or the id of the item holding it. */
-export interface CompletionItem extends CompletionRecord {
-  readonly resultRef?: string;
-}
-
 /**
  * Turns the in-progress record held by `owner` into a completed one with one conditional
- * `UpdateItem`: status, expiry and result set, `remove` (claim-only attributes, comma-separated)
- * dropped. The owner stays, so a write whose response was lost and whose SDK retry then fails
- * its condition is still known as ours. Returns `false` if `owner` no longer holds the record.
+ * `UpdateItem`: status, expiry and result set, everything else kept (a step record's finish;
+ * a parent record is completed whole, by `DynamoDBStore.complete`). The owner stays, so a write
+ * whose response was lost and whose SDK retry then fails its condition is still known as ours.
+ * Returns `false` if `owner` no longer holds the record.
  */
 export async function completeItem(
   table: TableClient,
-  record: CompletionItem,
+  record: CompletionRecord,
   owner: string,
-  remove: string | undefined,
   operation: string,
 ): Promise<boolean> {
   const values: Item = {
@@ -113,14 +108,10 @@ export async function completeItem(
     values[':u'] = { S: record.resultUnavailable };
     set += ', ' + RESULT_UNAVAILABLE_ATTRIBUTE + ' = :u';
   }
-  if (record.resultRef) {
-    values[':R'] = { S: record.resultRef };
-    set += ', ' + RESULT_ITEM_ATTRIBUTE + ' = :R';
-  }
   const command = new UpdateItemCommand({
     TableName: table.tableName,
     Key: { [PARTITION_KEY]: { S: record.id } },
-    UpdateExpression: 'SET ' + set + (remove ? ' REMOVE ' + remove : ''),
+    UpdateExpression: 'SET ' + set,
     ConditionExpression: HELD_BY_OWNER,
     ExpressionAttributeNames: TTL_NAMES,
     ExpressionAttributeValues: values,

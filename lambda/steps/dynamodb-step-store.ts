@@ -74,7 +74,7 @@ export class DynamoDBStepStore implements StepStore {
   }
 
   finishStep(record: StepRecord, owner: string): Promise<boolean> {
-    return completeItem(this, record, owner, undefined, 'step finish');
+    return completeItem(this, record, owner, 'step finish');
   }
 
   async extendStep(id: string, expiresAtSeconds: number): Promise<void> {
