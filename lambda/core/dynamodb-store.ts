@@ -132,12 +132,7 @@ export class DynamoDBStore implements IdempotencyStore {
       // Its id carries the owner: a run that lost its claim cannot overwrite the result of the
       // run that holds it, and an orphan (its completion then fails) expires with its TTL.
       const resultRef = id + '#result#' + owner;
-      await this.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: { [PARTITION_KEY]: { S: resultRef }, [RESULT_ATTRIBUTE]: resultValue(result), [TTL_ATTRIBUTE]: expiration },
-        }),
-      );
+      await this.putResultItem({ [PARTITION_KEY]: { S: resultRef }, [RESULT_ATTRIBUTE]: resultValue(result), [TTL_ATTRIBUTE]: expiration });
       item[RESULT_ITEM_ATTRIBUTE] = { S: resultRef };
     }
     // The whole completed record in one conditional PutItem, which also drops the lease: on
@@ -153,9 +148,10 @@ export class DynamoDBStore implements IdempotencyStore {
     return completedBy(this, id, owner, 'complete');
   }
 
-  private async send(command: PutItemCommand): Promise<void> {
+  /** Writes a large result's own item, unconditionally: its id is this owner's alone. */
+  private async putResultItem(item: Item): Promise<void> {
     try {
-      await this.client.send(command);
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item }));
     } catch (error) {
       throw new IdempotencyStoreError('complete', { cause: error });
     }
