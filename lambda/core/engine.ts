@@ -182,12 +182,7 @@ export async function claim(
         nowMs,
       );
     } catch (error) {
-      const storeError = error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError('claim', { cause: error });
-      options.logger.error('retry-safe: the idempotency store failed before the handler ran, which did not run', {
-        id,
-        error: storeError,
-      });
-      throw storeError;
+      failedBeforeHandler(options, id, 'claim', 'retry-safe: the idempotency store failed before the handler ran, which did not run', error);
     }
     const existing = answer.claimed ? undefined : answer.existing;
     // The SDK retried a claim whose first response was lost: the record in the way is our own.
@@ -215,18 +210,25 @@ async function replayFromTable(options: ExecutionOptions, existing: IdempotencyR
     if (!options.store.readResult) throw new Error('the store has no readResult for a result kept apart');
     result = await options.store.readResult(ref);
   } catch (error) {
-    const storeError =
-      error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError('read of the stored result', { cause: error });
-    options.logger.error('retry-safe: the stored result could not be read for a replay; the handler did not run', {
-      id: existing.id,
-      error: storeError,
-    });
-    throw storeError;
+    failedBeforeHandler(
+      options,
+      existing.id,
+      'read of the stored result',
+      'retry-safe: the stored result could not be read for a replay; the handler did not run',
+      error,
+    );
   }
   const record: IdempotencyRecord = { ...existing, result, resultRef: undefined };
   const replayed = replayedResult(record);
   options.cache?.set(record);
   return { action: 'replay', result: replayed, from: 'table' };
+}
+
+/** Logs a store failure before the handler ran (by record id) and throws it as an {@link IdempotencyStoreError}. */
+function failedBeforeHandler(options: ExecutionOptions, id: string, operation: string, message: string, error: unknown): never {
+  const storeError = error instanceof IdempotencyStoreError ? error : new IdempotencyStoreError(operation, { cause: error });
+  options.logger.error(message, { id, error: storeError });
+  throw storeError;
 }
 
 /** {@link judgeExisting}, logging a payload mismatch (by record id only): a client bug or a replayed capture. */
