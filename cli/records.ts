@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { fromItem, type Item } from '../lambda/core/dynamodb-items.js';
 import { recordId } from '../lambda/core/engine.js';
+import { storedForm } from '../lambda/core/result-codec.js';
 import { validateKey } from '../lambda/core/key.js';
 import {
   FINGERPRINT_ATTRIBUTE,
@@ -45,7 +46,7 @@ export interface RecordView {
    * `json` (text), `clone` (a structured clone, for values JSON cannot hold), `brotli`
    * (compressed JSON or clone), `deflate` (compressed, written by 0.1) or `none`.
    */
-  readonly resultEncoding: 'json' | 'clone' | 'brotli' | 'deflate' | 'none';
+  readonly resultEncoding: ReturnType<typeof storedForm>;
   /** The id of the item holding a large result, kept out of the record; size and encoding are that item's. */
   readonly resultItem?: string;
   /** Why a completed record has no replayable result (`too-large`, `unserializable`). */
@@ -116,18 +117,11 @@ export function viewOf(item: Item, nowMs: number, resultItem?: Item): RecordView
       : {}),
     retainedUntil: new Date(record.expiresAtSeconds * 1000).toISOString(),
     resultBytes: result === undefined ? 0 : typeof result === 'string' ? Buffer.byteLength(result) : result.byteLength,
-    resultEncoding: encodingOf(result),
+    resultEncoding: storedForm(result),
     ...(record.resultRef ? { resultItem: record.resultRef } : {}),
     ...(record.resultUnavailable ? { resultUnavailable: record.resultUnavailable } : {}),
     fingerprint: record.fingerprint,
   };
-}
-
-// The first byte tells the codec's forms apart (see lambda/core/result-codec.ts).
-function encodingOf(result: string | Uint8Array | undefined): RecordView['resultEncoding'] {
-  if (result === undefined) return 'none';
-  if (typeof result === 'string') return 'json';
-  return result[0] === 0xff ? 'clone' : result[0] === 0xfe ? 'brotli' : 'deflate';
 }
 
 /**

@@ -83,6 +83,13 @@ export function decodeResult(encoded: EncodedResult): unknown {
   return bytes[0] === CLONE_TAG ? deserialize(bytes) : JSON.parse(Buffer.from(bytes).toString('utf8'));
 }
 
+/** Which of {@link encodeResult}'s forms a stored result is in, told by its first byte. */
+export function storedForm(encoded: EncodedResult): 'json' | 'clone' | 'brotli' | 'deflate' | 'none' {
+  if (encoded === undefined) return 'none';
+  if (typeof encoded === 'string') return 'json';
+  return encoded[0] === CLONE_TAG ? 'clone' : encoded[0] === BROTLI_TAG ? 'brotli' : 'deflate';
+}
+
 /** True when {@link encodeResult} refused the value. */
 export function isUnstorable(
   encoded: EncodedResult | { unstorable: UnstorableReason },
