@@ -109,6 +109,16 @@ export async function spawnServer(
   return { child, log: () => log };
 }
 
+/** Stops a process {@link spawnServer} started, by its PID: SIGTERM, then SIGKILL after 5 s. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** Starts DynamoDB Local and resolves once it accepts connections. */
 export async function startDynamoDBLocal(options: StartOptions = {}): Promise<DynamoDBLocal> {
   const dir = ensureDynamoDBLocal();
@@ -131,15 +141,7 @@ export async function startDynamoDBLocal(options: StartOptions = {}): Promise<Dy
   );
   await waitUntilListening(child, port, log);
 
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { endpoint: `http://127.0.0.1:${port}`, port, stop };
+  return { endpoint: `http://127.0.0.1:${port}`, port, stop: () => stopServer(child) };
 }
 
 /** A DynamoDB client for DynamoDB Local: fake credentials and region, as it accepts any. */

@@ -8,7 +8,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'iovalkey';
-import { freePort, spawnServer } from './dynamodb-local.js';
+import { freePort, spawnServer, stopServer } from './dynamodb-local.js';
 
 const STARTUP_TIMEOUT_MS = 30_000;
 /** Slots a Redis cluster divides between its primaries. */
@@ -112,7 +112,7 @@ async function startNodes(count: number, cluster: boolean, tls?: TlsFiles): Prom
   const dir = mkdtempSync(join(tmpdir(), 'retry-safe-redis-'));
   const children: ChildProcess[] = [];
   const stop = async () => {
-    await Promise.all(children.map(stopChild));
+    await Promise.all(children.map(stopServer));
     rmSync(dir, { recursive: true, force: true });
   };
   const ports: number[] = [];
@@ -137,15 +137,6 @@ async function startNodes(count: number, cluster: boolean, tls?: TlsFiles): Prom
     throw error;
   }
   return { url: `redis://127.0.0.1:${ports[0]}`, ports, stop };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** A short-lived connection for setting up a node, which fails at once rather than retrying. */
