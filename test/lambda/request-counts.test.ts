@@ -1,30 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { inject, beforeAll, describe, expect, it } from 'vitest';
-import { countRequests, type RequestCounter } from '../../bench/request-counter.js';
-import { DynamoDBStore, IdempotencyPayloadMismatchError, makeIdempotent, RecordCache } from '../../lambda/index.js';
-import { createLocalTable } from '../support/local-table.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RequestCounter } from '../../bench/request-counter.js';
+import { IdempotencyPayloadMismatchError, makeIdempotent, RecordCache, type DynamoDBStore } from '../../lambda/index.js';
+import { countedStore, createLocalTable } from '../support/local-table.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
 type Payment = { paymentId: string; amountCents: number };
-
-/** A store on a fresh table, sending through its own client with a request counter on it. */
-async function countedStore(): Promise<{ store: DynamoDBStore; counter: RequestCounter }> {
-  const table = await createLocalTable('counts');
-  const client = new DynamoDBClient({
-    endpoint: inject('dynamoDBEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const counter = countRequests(client);
-  return { store: new DynamoDBStore({ tableName: table.tableName, client }), counter };
-}
 
 describe('DynamoDB requests per call, counted on a real client against DynamoDB Local', () => {
   let store: DynamoDBStore;
   let counter: RequestCounter;
   beforeAll(async () => {
-    ({ store, counter } = await countedStore());
+    ({ store, counter } = countedStore(await createLocalTable('counts')));
   });
   const context = lambdaContext({ functionName: 'request-counts' });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createIdempotencyTable, createOrdersTable, localClient } from '../../scripts/dynamodb-local.js';
+import { countRequests, type RequestCounter } from '../../bench/request-counter.js';
 import { DynamoDBStore } from '../../lambda/index.js';
 
 /** A fresh table in the run's DynamoDB Local, with a store on it. */
@@ -36,4 +37,14 @@ export async function createLocalOrdersTable(table: LocalTable): Promise<string>
   const tableName = `${table.tableName}-orders`;
   await createOrdersTable(table.client, tableName);
   return tableName;
+}
+
+/**
+ * A store on `table` that sends through a client of its own with a request counter on it, so
+ * the count holds the store's requests only (none of the test's own reads).
+ */
+export function countedStore(table: LocalTable): { store: DynamoDBStore; counter: RequestCounter } {
+  const client = localClient(inject('dynamoDBEndpoint'));
+  const counter = countRequests(client);
+  return { store: new DynamoDBStore({ tableName: table.tableName, client }), counter };
 }

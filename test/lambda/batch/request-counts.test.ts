@@ -1,8 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { countRequests, type RequestCounter } from '../../../bench/request-counter.js';
-import { DynamoDBStore, makeIdempotentBatch } from '../../../lambda/index.js';
-import { createLocalTable } from '../../support/local-table.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RequestCounter } from '../../../bench/request-counter.js';
+import { makeIdempotentBatch, type DynamoDBStore } from '../../../lambda/index.js';
+import { countedStore, createLocalTable } from '../../support/local-table.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 import { batchOf, redelivered, sqsRecord } from './events.js';
 
@@ -10,14 +9,7 @@ describe('DynamoDB requests per batch record, counted on a real client against D
   let store: DynamoDBStore;
   let counter: RequestCounter;
   beforeAll(async () => {
-    const table = await createLocalTable('batch-counts');
-    const client = new DynamoDBClient({
-      endpoint: inject('dynamoDBEndpoint'),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    counter = countRequests(client);
-    store = new DynamoDBStore({ tableName: table.tableName, client });
+    ({ store, counter } = countedStore(await createLocalTable('batch-counts')));
   });
 
   it('sends two requests per new record (claim, completion) and one per replayed record (claim)', async () => {

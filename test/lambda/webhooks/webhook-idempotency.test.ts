@@ -1,10 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { countRequests, type RequestCounter } from '../../../bench/request-counter.js';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RequestCounter } from '../../../bench/request-counter.js';
 import {
   DEFAULT_WEBHOOK_TTL_SECONDS,
-  DynamoDBStore,
   githubWebhooks,
   IdempotencyError,
   standardWebhooks,
@@ -12,6 +11,7 @@ import {
   stripeWebhooks,
   TTL_ATTRIBUTE,
   webhookIdempotency,
+  type DynamoDBStore,
   type HttpEvent,
   type HttpResponse,
   type IdempotencyOutcome,
@@ -19,7 +19,7 @@ import {
   type WebhookSecret,
   type WebhookVerifier,
 } from '../../../lambda/index.js';
-import { createLocalTable, type LocalTable } from '../../support/local-table.js';
+import { countedStore, createLocalTable, type LocalTable } from '../../support/local-table.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
 import { httpV2, restV1, SHAPES, type EventBuilder } from '../http/events.js';
 import { githubHeaders, standardHeaders, stripeHeaders, type Delivery } from './signers.js';
@@ -30,14 +30,8 @@ let counter: RequestCounter;
 
 beforeAll(async () => {
   table = await createLocalTable('webhooks');
-  // The store sends through its own client with a request counter on it: "no store request" is counted, not assumed.
-  const client = new DynamoDBClient({
-    endpoint: inject('dynamoDBEndpoint'),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  counter = countRequests(client);
-  store = new DynamoDBStore({ tableName: table.tableName, client });
+  // The store's requests are counted: "no store request" is counted, not assumed.
+  ({ store, counter } = countedStore(table));
 });
 
 beforeEach(() => counter.reset());
