@@ -12,7 +12,7 @@ import { createOrdersHandler } from '../../../lambda/example/orders-api.js';
 import type { HttpResponse } from '../../../lambda/index.js';
 import { FaultyStore, InMemoryStore, simulateCrashes, simulateRetries } from '../../../lambda/testing/index.js';
 import { httpV2 } from '../http/events.js';
-import { ORDER_STEPS, readLedger, stockProduct, toReply, type Reply } from './order-world.js';
+import { ORDER_STEPS, readLedger, shapeOf, stockProduct, toReply, type Reply } from './order-world.js';
 
 const ORDER = { amount: 1250, currency: 'EUR', sku: 'limited-print', quantity: 2, email: 'ada@example.com' };
 const STOCK = 5;
@@ -31,15 +31,6 @@ async function ordersWorld() {
 /** One order, as the client sends it: every attempt of a simulation delivers this same event. */
 const orderEvent = () =>
   httpV2({ method: 'POST', path: '/orders', headers: { 'Idempotency-Key': randomUUID() }, body: JSON.stringify(ORDER) });
-
-/** The response with what a fresh order gets (id, charge id, time) and the replay header blanked out. */
-function shape(reply: Reply): unknown {
-  const body = JSON.parse(reply.body) as Record<string, unknown>;
-  const headers = { ...reply.headers };
-  delete headers['idempotent-replayed'];
-  if (headers.location) headers.location = headers.location.replace(String(body.id), '<id>');
-  return { statusCode: reply.statusCode, headers, body: { ...body, id: '<id>', chargeId: '<charge>', createdAt: '<time>' } };
-}
 
 function lastReply(attempts: readonly { status: string; value?: unknown }[]): Reply {
   const last = attempts.at(-1);
@@ -60,7 +51,7 @@ describe('POST /orders under the testing kit', () => {
     for (const { point, report, world } of crashes) {
       const reply = lastReply(report.attempts);
       expect(report.attempts[0]?.status, point.label).toBe('crashed');
-      expect(shape(reply), point.label).toEqual(shape(cleanReply));
+      expect(shapeOf(reply), point.label).toEqual(shapeOf(cleanReply));
       const ledger = await world.ledger();
       const order = JSON.parse(reply.body) as { id: string; chargeId: string };
       expect(ledger.orders.map((o) => o.id?.S), point.label).toEqual([order.id]);

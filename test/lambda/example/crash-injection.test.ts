@@ -12,6 +12,7 @@ import {
   chargeWrite,
   completionWrite,
   orderWorld,
+  shapeOf,
   stepRecordWrite,
   type Call,
   type Reply,
@@ -53,15 +54,6 @@ const CRASH_POINTS: CrashPoint[] = [
     when: 'before',
   },
 ];
-
-/** The response with the values a fresh order gets (its id, charge id and time) blanked out. */
-function shape(reply: Reply): unknown {
-  const body = JSON.parse(reply.body) as Record<string, unknown>;
-  const headers = { ...reply.headers };
-  delete headers['idempotent-replayed'];
-  if (headers.location) headers.location = headers.location.replace(String(body.id), '<id>');
-  return { statusCode: reply.statusCode, headers, body: { ...body, id: '<id>', chargeId: '<charge>', createdAt: '<time>' } };
-}
 
 /** One order on a fresh world, no faults: what every crashed-and-retried run must end with. */
 async function cleanRun(): Promise<Reply> {
@@ -135,7 +127,7 @@ describe('POST /orders crashed at every point, then retried', () => {
 
       expect(attempts).toBe(1);
       expect(reply.statusCode).toBe(201);
-      expect(shape(reply)).toEqual(shape(clean));
+      expect(shapeOf(reply)).toEqual(shapeOf(clean));
       await expectEachEffectOnce(world, reply, DOWNSTREAM_STEPS.has(point.rerun ?? '') ? point.rerun : undefined);
       const again = await world.post(key, ORDER);
       expect(again.headers['idempotent-replayed']).toBe('true');
@@ -160,7 +152,7 @@ describe('POST /orders crashed at every point, then retried', () => {
       expect(created.length + conflicts.length).toBe(2);
       for (const conflict of conflicts) expect(JSON.parse(conflict.body)).toMatchObject({ status: 409, type: expect.stringMatching(/request-in-progress$/) });
       for (const r of created) expect(r.body).toBe(reply.body);
-      expect(shape(reply)).toEqual(shape(clean));
+      expect(shapeOf(reply)).toEqual(shapeOf(clean));
       await expectEachEffectOnce(world, reply, DOWNSTREAM_STEPS.has(point.rerun ?? '') ? point.rerun : undefined);
     },
   );

@@ -187,3 +187,12 @@ export function toReply(response: HttpResponse): Reply {
   const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   return { statusCode: response.statusCode, headers, body: response.body ?? '' };
 }
+
+/** A reply with what a fresh order gets (its id, charge id and time) and the replay header blanked out. */
+export function shapeOf(reply: Reply): unknown {
+  const body = JSON.parse(reply.body) as Record<string, unknown>;
+  const headers = { ...reply.headers };
+  delete headers['idempotent-replayed'];
+  if (headers.location) headers.location = headers.location.replace(String(body.id), '<id>');
+  return { statusCode: reply.statusCode, headers, body: { ...body, id: '<id>', chargeId: '<charge>', createdAt: '<time>' } };
+}
