@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2, LambdaFunctionURLEvent } from 'aws-lambda';
-import type { HttpEvent } from '../../../lambda/index.js';
+import type { HttpEvent, HttpResponse } from '../../../lambda/index.js';
 
 /** What a test request is made of; each builder turns it into one event shape. */
 export interface RequestSpec {
@@ -164,3 +164,13 @@ export const SHAPES: ReadonlyArray<readonly [string, EventBuilder]> = [
   ['ALB', albSingle],
   ['ALB, multi-value headers', albMulti],
 ];
+
+/** A header of a response, wherever the shape puts it (single or multi-value), by case-insensitive name. */
+export function header(response: HttpResponse, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const [key, value] of Object.entries(response.headers ?? {})) if (key.toLowerCase() === lower) return String(value);
+  for (const [key, values] of Object.entries(response.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === lower) return values.map(String).join(',');
+  }
+  return undefined;
+}

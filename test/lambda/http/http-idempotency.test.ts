@@ -5,7 +5,7 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { httpIdempotency, type HttpEvent, type HttpIdempotencyOptions, type HttpResponse } from '../../../lambda/index.js';
 import { createLocalTable, type LocalTable } from '../../support/local-table.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
-import { SHAPES, type EventBuilder, type RequestSpec } from './events.js';
+import { header, SHAPES, type EventBuilder, type RequestSpec } from './events.js';
 
 let table: LocalTable;
 
@@ -31,16 +31,6 @@ function app(handlerFn: Handler = created, options: Partial<HttpIdempotencyOptio
   );
   const call = async (event: HttpEvent) => (await wrapped(event, lambdaContext())) as HttpResponse;
   return { call, handler };
-}
-
-/** A header of a response, wherever the shape puts it, by case-insensitive name. */
-function header(response: HttpResponse, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(response.headers ?? {})) if (key.toLowerCase() === lower) return String(value);
-  for (const [key, values] of Object.entries(response.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === lower) return values.map(String).join(',');
-  }
-  return undefined;
 }
 
 function problemOf(response: HttpResponse): Record<string, unknown> {

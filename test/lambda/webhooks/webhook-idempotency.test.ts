@@ -21,7 +21,7 @@ import {
 } from '../../../lambda/index.js';
 import { countedStore, createLocalTable, type LocalTable } from '../../support/local-table.js';
 import { lambdaContext, recordingLogger } from '../../support/lambda-context.js';
-import { httpV2, restV1, SHAPES, type EventBuilder } from '../http/events.js';
+import { header, httpV2, restV1, SHAPES, type EventBuilder } from '../http/events.js';
 import { githubHeaders, standardHeaders, stripeHeaders, type Delivery } from './signers.js';
 
 let table: LocalTable;
@@ -104,15 +104,6 @@ function deliveryEvent(
   const isBase64Encoded = typeof delivery.body !== 'string';
   const body = typeof delivery.body === 'string' ? delivery.body : delivery.body.toString('base64');
   return shape({ method: 'POST', path: '/webhooks', headers, body, isBase64Encoded });
-}
-
-function header(response: HttpResponse, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const [key, value] of Object.entries(response.headers ?? {})) if (key.toLowerCase() === lower) return String(value);
-  for (const [key, values] of Object.entries(response.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === lower) return values.map(String).join(',');
-  }
-  return undefined;
 }
 
 function problemOf(response: HttpResponse): { type: string; title: string; status: number; detail: string } {
