@@ -25,10 +25,8 @@ interface Reply {
   readonly body: string;
 }
 
-async function send(baseUrl: string, path: string, init: { method: string; key?: string; body?: string }): Promise<Reply> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.key !== undefined) headers['idempotency-key'] = init.key;
-  const response = await fetch(new URL(path, baseUrl), { method: init.method, headers, body: init.body });
+/** What the stories check of an HTTP response. */
+async function replyOf(response: Response): Promise<Reply> {
   return {
     status: response.status,
     replayed: response.headers.get('idempotent-replayed') === 'true',
@@ -36,6 +34,13 @@ async function send(baseUrl: string, path: string, init: { method: string; key?:
     contentType: response.headers.get('content-type') ?? '',
     body: await response.text(),
   };
+}
+
+async function send(baseUrl: string, path: string, init: { method: string; key?: string; body?: string }): Promise<Reply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (init.key !== undefined) headers['idempotency-key'] = init.key;
+  const response = await fetch(new URL(path, baseUrl), { method: init.method, headers, body: init.body });
+  return replyOf(response);
 }
 
 function describe(reply: Reply): string {
@@ -64,13 +69,7 @@ async function deliver(baseUrl: string, secret: string, delivery: { id: string; 
     },
     body: delivery.body,
   });
-  return {
-    status: response.status,
-    replayed: response.headers.get('idempotent-replayed') === 'true',
-    retryAfter: response.headers.get('retry-after'),
-    contentType: response.headers.get('content-type') ?? '',
-    body: await response.text(),
-  };
+  return replyOf(response);
 }
 
 /**
